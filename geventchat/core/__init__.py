@@ -1,0 +1,1 @@
+"""Server logic without I/O: state, sessions, command handling, the bus seam."""

@@ -1,0 +1,29 @@
+"""Flood control as a token bucket of lines: a burst, then a steady rate.
+
+A line past the budget is not refused: the caller delays the client's own
+processing by the returned time (fakelag), so a flooder slows only itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXEMPT = frozenset({"PING", "PONG", "QUIT"})
+"""Commands that never cost a token: liveness and leaving must always work."""
+
+
+@dataclass(slots=True)
+class TokenBucket:
+    burst: float
+    rate: float  # tokens per second
+    tokens: float = -1.0
+    stamp: float = 0.0
+
+    def take(self, now: float) -> float:
+        """Spend one token; return how long to wait before the line may run (0: now)."""
+        if self.tokens < 0 and self.stamp == 0.0:
+            self.tokens, self.stamp = self.burst, now
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        self.tokens -= 1
+        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate

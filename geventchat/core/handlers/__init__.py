@@ -1,0 +1,37 @@
+"""COMMANDS: every verb the server knows, with its generic checks."""
+
+from __future__ import annotations
+
+from ..dispatch import Command
+from . import messaging, queries, registration, room
+
+COMMANDS: dict[str, Command] = {
+    # getting on and off; allowed before registration
+    "CAP": Command(registration.cap, 1, before_registration=True),
+    "PASS": Command(registration.pass_, 1, before_registration=True),
+    "NICK": Command(registration.nick, 0, before_registration=True),
+    "USER": Command(registration.user, 4, before_registration=True),
+    "PING": Command(registration.ping, 1, before_registration=True),
+    "PONG": Command(registration.pong, 0, before_registration=True),
+    "QUIT": Command(registration.quit_, 0, before_registration=True),
+    # talking
+    "PRIVMSG": Command(messaging.privmsg),
+    "NOTICE": Command(messaging.notice),
+    "AWAY": Command(messaging.away),
+    # the lobby as a channel
+    "JOIN": Command(room.join, 1),
+    "PART": Command(room.part, 1),
+    "TOPIC": Command(room.topic, 1),
+    "MODE": Command(room.mode, 1),
+    "LIST": Command(room.list_),
+    # queries
+    "WHOIS": Command(queries.whois),
+    "WHO": Command(queries.who),
+    "NAMES": Command(queries.names),
+    "LUSERS": Command(queries.lusers),
+    "MOTD": Command(queries.motd),
+    "VERSION": Command(queries.version),
+    "TIME": Command(queries.time_),
+    "ISON": Command(queries.ison, 1),
+    "USERHOST": Command(queries.userhost, 1),
+}

@@ -1,0 +1,42 @@
+"""Admission: the server's client limit and connections per address."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import Counter
+from collections.abc import Iterable
+
+SERVER_FULL = "Server is full"
+TOO_MANY_FROM_HOST = "Too many connections from your host"
+
+
+class ConnectionLimits:
+    def __init__(self, max_clients: int, max_per_ip: int, exempt: Iterable[str] = ()) -> None:
+        self.max_clients = max_clients
+        self.max_per_ip = max_per_ip
+        self.exempt = [ipaddress.ip_network(cidr, strict=False) for cidr in exempt]
+        self.per_ip: Counter[str] = Counter()
+        self.total = 0
+
+    def _exempt(self, ip: str) -> bool:
+        try:
+            address = ipaddress.ip_address(ip)
+        except ValueError:
+            return False
+        return any(address in network for network in self.exempt)
+
+    def admit(self, ip: str) -> str | None:
+        """Count a new connection from `ip`, or return why it is refused."""
+        if self.total >= self.max_clients:
+            return SERVER_FULL
+        if self.per_ip[ip] >= self.max_per_ip and not self._exempt(ip):
+            return TOO_MANY_FROM_HOST
+        self.per_ip[ip] += 1
+        self.total += 1
+        return None
+
+    def release(self, ip: str) -> None:
+        self.total -= 1
+        self.per_ip[ip] -= 1
+        if self.per_ip[ip] <= 0:
+            del self.per_ip[ip]

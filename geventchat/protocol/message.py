@@ -1,0 +1,123 @@
+"""One IRC line as a Message: parse bytes in, format bytes out.
+
+Text is UTF-8; a line that is not valid UTF-8 is read as Latin-1 rather than
+rejected, so no byte sequence can make parsing fail except a line with no
+command. Formatting never emits CR, LF or NUL inside a parameter and never
+writes more than 512 bytes, CRLF included.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MAX_LINE = 512
+"""Protocol fact (RFC 1459 2.3): a line is at most 512 bytes with its CRLF."""
+
+MAX_PARAMS = 15
+"""RFC 2812 2.3.1: after 14 middle parameters the rest of the line is the 15th."""
+
+_UNSAFE = str.maketrans({"\r": " ", "\n": " ", "\0": " "})
+
+_TEXT_COMMANDS = frozenset({"PRIVMSG", "NOTICE", "QUIT", "ERROR", "PART", "PONG", "KILL", "TOPIC", "AWAY"})
+"""Verbs whose last parameter is free text: always written with a `:`, as most servers do."""
+
+
+class ParseError(ValueError):
+    """The line is not an IRC message (no command)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    command: str
+    params: tuple[str, ...] = ()
+    prefix: str | None = None
+
+    def param(self, index: int, default: str = "") -> str:
+        return self.params[index] if index < len(self.params) else default
+
+
+def decode(raw: bytes) -> str:
+    """UTF-8 if it is, else Latin-1: every byte string decodes."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def parse(raw: bytes | str) -> Message:
+    """Parse one line (without its line ending) into a Message.
+
+    Message tags (`@a=b`) are skipped; the command is upper-cased; a `:` starts
+    the trailing parameter, which may hold spaces and colons.
+    """
+    line = decode(raw) if isinstance(raw, (bytes, bytearray)) else raw
+    line = line.strip("\r\n\0 ")
+    if line.startswith("@"):
+        _, _, line = line.partition(" ")
+        line = line.lstrip(" ")
+    prefix = None
+    if line.startswith(":"):
+        prefix, _, line = line.partition(" ")
+        prefix = prefix[1:]
+        line = line.lstrip(" ")
+    command, _, rest = line.partition(" ")
+    if not command or command.startswith(":"):
+        raise ParseError("no command")
+    params: list[str] = []
+    while rest:
+        rest = rest.lstrip(" ")
+        if not rest:
+            break
+        if rest[0] == ":":
+            params.append(rest[1:])
+            break
+        if len(params) == MAX_PARAMS - 1:
+            params.append(rest)
+            break
+        word, _, rest = rest.partition(" ")
+        params.append(word)
+    return Message(command.upper(), tuple(params), prefix or None)
+
+
+def clean(text: str) -> str:
+    """Replace CR, LF and NUL so a parameter can never end or forge a line."""
+    return text.translate(_UNSAFE)
+
+
+def truncate_utf8(data: bytes, limit: int) -> bytes:
+    """Cut `data` to at most `limit` bytes without splitting a UTF-8 character."""
+    if len(data) <= limit:
+        return data
+    cut = limit
+    while cut > 0 and (data[cut] & 0xC0) == 0x80:
+        cut -= 1
+    return data[:cut]
+
+
+def format_line(command: str, *params: str, prefix: str | None = None) -> bytes:
+    """Serialise a message to wire bytes with CRLF, at most 512 bytes in all.
+
+    The last parameter gets a `:` when it needs one (empty, has a space, starts
+    with `:`). Middle parameters cannot hold spaces: any space in them is
+    replaced, since a middle parameter with a space would shift the others.
+    """
+    parts = [f":{clean(prefix)} {command}" if prefix else command]
+    if params:
+        for middle in params[:-1]:
+            middle = clean(middle).replace(" ", "_") or "*"
+            parts.append(middle[1:] if middle.startswith(":") else middle)
+        last = clean(params[-1])
+        if not last or " " in last or last[0] == ":" or command in _TEXT_COMMANDS or (
+            len(params) > 1 and command.isdigit() and command != "004"
+        ):
+            last = ":" + last
+        parts.append(last)
+    data = " ".join(parts).encode("utf-8", "replace")
+    if len(data) > MAX_LINE - 2:
+        data = truncate_utf8(data, MAX_LINE - 2)
+    return data + b"\r\n"
+
+
+def format(msg: Message) -> bytes:  # noqa: A001 - mirrors parse()
+    """Serialise a Message (see format_line)."""
+    return format_line(msg.command, *msg.params, prefix=msg.prefix)

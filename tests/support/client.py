@@ -1,0 +1,118 @@
+"""A line-level IRC client for tests: send raw lines, wait for expected ones.
+
+Absence is checked without sleeping: `sync()` sends a PING with a fresh token
+and returns every line that arrived before its PONG. The server handles a
+client's lines in order and delivers to it in order, so whatever another
+client caused before that point has been delivered by then.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import socket
+import time
+
+from geventchat.protocol.message import Message, parse
+
+_tokens = itertools.count(1)
+
+
+class Closed(Exception):
+    pass
+
+
+class IrcClient:
+    def __init__(self, address: tuple[str, int], timeout: float = 10.0) -> None:
+        self.sock = socket.create_connection(address, timeout=timeout)
+        self.timeout = timeout
+        self._buffer = b""
+        self.seen: list[str] = []  # every line received, in order
+        self.closed = False
+        self.nick: str | None = None
+
+    # --- sending ---------------------------------------------------------
+    def send(self, *lines: str | bytes) -> None:
+        data = b"".join((l if isinstance(l, bytes) else l.encode()) + b"\r\n" for l in lines)
+        self.sock.sendall(data)
+
+    def send_raw(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    # --- receiving -------------------------------------------------------
+    def read_line(self, timeout: float | None = None) -> str:
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("no line in time; seen so far:\n" + "\n".join(self.seen[-40:]))
+            self.sock.settimeout(remaining)
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except ConnectionResetError:
+                data = b""
+            if not data:
+                self.closed = True
+                raise Closed("connection closed; seen:\n" + "\n".join(self.seen[-40:]))
+            self._buffer += data
+        raw, self._buffer = self._buffer.split(b"\n", 1)
+        line = raw.rstrip(b"\r").decode("utf-8", "replace")
+        self.seen.append(line)
+        return line
+
+    def expect(self, pattern: str, timeout: float | None = None) -> str:
+        """Read until a line matches the regex `pattern` (search); return it."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + (timeout or self.timeout)
+        start = len(self.seen)
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(
+                    f"no line matching {pattern!r}; received:\n" + "\n".join(self.seen[start:][-40:]))
+            try:
+                line = self.read_line(remaining)
+            except TimeoutError:
+                continue
+            if regex.search(line):
+                return line
+
+    def expect_message(self, pattern: str, timeout: float | None = None) -> Message:
+        return parse(self.expect(pattern, timeout))
+
+    def sync(self) -> list[str]:
+        """Every line received before the answer to a fresh PING (the PONG itself excluded)."""
+        token = f"sync{next(_tokens)}"
+        self.send(f"PING {token}")
+        lines = []
+        while True:
+            line = self.read_line()
+            if line.startswith(":") and " PONG " in line and line.endswith(token):
+                return lines
+            lines.append(line)
+
+    def read_until_closed(self, timeout: float | None = None) -> list[str]:
+        """Read everything until the server closes the connection."""
+        lines = []
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while True:
+            try:
+                lines.append(self.read_line(max(0.01, deadline - time.monotonic())))
+            except Closed:
+                return lines
+
+    # --- conveniences ----------------------------------------------------
+    def register(self, nick: str, user: str = "user", realname: str = "Real Name") -> "IrcClient":
+        """NICK + USER, then read the welcome through the lobby's end of NAMES."""
+        self.send(f"NICK {nick}", f"USER {user} 0 * :{realname}")
+        self.expect(r" 366 ")
+        self.nick = nick
+        return self
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
