@@ -2,8 +2,9 @@
 
 Absence is checked without sleeping: `sync()` sends a PING with a fresh token
 and returns every line that arrived before its PONG. The server handles a
-client's lines in order and delivers to it in order, so whatever another
-client caused before that point has been delivered by then.
+client's lines in order and delivers to each client in order, so after
+`sender.sync()` everything the sender caused is queued for the others, and a
+following `receiver.sync()` returns it all, and nothing that was not sent.
 """
 
 from __future__ import annotations
