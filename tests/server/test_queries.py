@@ -70,7 +70,7 @@ def test_mode_queries_real_clients_send(connect):
     assert a.expect(r" 221 ") == ":irc.test 221 a :+i"
     a.send("MODE #lobby")
     assert a.expect(r" 324 ") == ":irc.test 324 a #lobby :+nt"
-    a.expect(r" 329 a #lobby \d+")
+    a.expect(r" 329 a #lobby :\d+")
     a.send("MODE #lobby b")
     assert a.expect(r" 368 ") == ":irc.test 368 a #lobby :End of channel ban list"
     a.send("MODE someone +i")
