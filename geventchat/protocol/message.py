@@ -51,7 +51,7 @@ def parse(raw: bytes | str) -> Message:
     the trailing parameter, which may hold spaces and colons.
     """
     line = decode(raw) if isinstance(raw, (bytes, bytearray)) else raw
-    line = line.strip("\r\n\0 ")
+    line = line.strip("\r\n\0").lstrip(" ")  # trailing spaces belong to the last parameter
     if line.startswith("@"):
         _, _, line = line.partition(" ")
         line = line.lstrip(" ")

@@ -14,7 +14,7 @@ from geventchat.protocol.message import MAX_LINE, Message, ParseError, format_li
         (b"PRIVMSG #lobby ::starts with colon", Message("PRIVMSG", ("#lobby", ":starts with colon"))),
         (b"PRIVMSG #lobby :a : b :c", Message("PRIVMSG", ("#lobby", "a : b :c"))),
         (b"PRIVMSG #lobby :", Message("PRIVMSG", ("#lobby", ""))),
-        (b"PRIVMSG #lobby :  spaced  ", Message("PRIVMSG", ("#lobby", "  spaced"))),
+        (b"PRIVMSG #lobby :  spaced  ", Message("PRIVMSG", ("#lobby", "  spaced  "))),
         (b"USER guest tolmoon tolsun Ronnie Reagan", Message("USER", ("guest", "tolmoon", "tolsun", "Ronnie", "Reagan"))),
         (b"PING   many   spaces", Message("PING", ("many", "spaces"))),
         (b"@time=x;y=z PRIVMSG a :b", Message("PRIVMSG", ("a", "b"))),
@@ -78,5 +78,4 @@ def test_format_truncates_to_512_bytes_on_a_utf8_boundary():
 
 def test_round_trip():
     msg = Message("PRIVMSG", ("#lobby", "hello: world  "), "n!u@h")
-    assert parse(format_line(msg.command, *msg.params, prefix=msg.prefix)) == Message(
-        "PRIVMSG", ("#lobby", "hello: world"), "n!u@h")
+    assert parse(format_line(msg.command, *msg.params, prefix=msg.prefix)) == msg
