@@ -184,7 +184,7 @@ class Chat:
         replies.names(ctx, self.lobby, [u.nick for u in self.registry.users()])
         self.log_event("register", session, f"{user.prefix} ({user.realname})")
 
-    def announce(self, session: Session, line: bytes) -> None:
+    def announce(self, line: bytes) -> None:
         """A line about this user for everyone in the lobby, the user included."""
         self.bus.publish(Delivery(line, room=self.lobby_key))
 

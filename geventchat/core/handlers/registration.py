@@ -80,7 +80,7 @@ def nick(ctx: Context, msg: Message) -> None:
     ctx.chat.log_event("nick", session, f"-> {wanted}")
     ctx.chat.registry.rename(user, wanted)
     session.nick = wanted
-    ctx.chat.announce(session, line)
+    ctx.chat.announce(line)
 
 
 def user(ctx: Context, msg: Message) -> None:
