@@ -140,6 +140,9 @@ class Connection:
                     chat.too_long(session)
                 else:
                     chat.handle(session, msg, now)
+            # recv() does not yield while data is waiting: without this a fast
+            # sender starves every writer and overflows its listeners' SendQs.
+            gevent.sleep(0)
         return None
 
     def _write_loop(self) -> None:

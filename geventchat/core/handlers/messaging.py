@@ -42,7 +42,12 @@ def _relay(ctx: Context, msg: Message, notice: bool) -> None:
     assert sender is not None
     text = msg.params[1]
     sender.last_spoke = ctx.now
-    targets = list(dict.fromkeys(t for t in msg.params[0].split(",") if t))[:MAX_TARGETS]
+    # Deduplicated under casemapping: `bob,BOB` or `#lobby,#LOBBY` must not deliver twice.
+    unique: dict[str, str] = {}
+    for target in msg.params[0].split(","):
+        if target:
+            unique.setdefault(casefold(target), target)
+    targets = list(unique.values())[:MAX_TARGETS]
     for target in targets:
         if target.startswith("#"):
             if casefold(target) != chat.lobby_key:
