@@ -120,6 +120,8 @@ class Chat:
 
     def too_long(self, session: Session) -> None:
         """The client sent a line past 512 bytes: 417, connection kept."""
+        if session.closed is not None:
+            return
         Context(self, session, 0.0).reply(N.ERR_INPUTTOOLONG, "Input line was too long")
 
     def sweep(self, now: float) -> None:

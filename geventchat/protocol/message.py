@@ -99,13 +99,14 @@ def format_line(command: str, *params: str, prefix: str | None = None) -> bytes:
 
     The last parameter gets a `:` when it needs one (empty, has a space, starts
     with `:`). Middle parameters cannot hold spaces: any space in them is
-    replaced, since a middle parameter with a space would shift the others.
+    replaced, since a middle parameter with a space would shift the others, and
+    its leading colons are dropped (an empty middle is written `*`).
     """
     parts = [f":{clean(prefix)} {command}" if prefix else command]
     if params:
         for middle in params[:-1]:
-            middle = clean(middle).replace(" ", "_") or "*"
-            parts.append(middle[1:] if middle.startswith(":") else middle)
+            # A middle may not be empty or start with ':' (it would swallow the rest).
+            parts.append(clean(middle).replace(" ", "_").lstrip(":") or "*")
         last = clean(params[-1])
         if not last or " " in last or last[0] == ":" or command in _TEXT_COMMANDS or (
             len(params) > 1 and command.isdigit() and command != "004"
@@ -114,7 +115,8 @@ def format_line(command: str, *params: str, prefix: str | None = None) -> bytes:
         parts.append(last)
     data = " ".join(parts).encode("utf-8", "replace")
     if len(data) > MAX_LINE - 2:
-        data = truncate_utf8(data, MAX_LINE - 2)
+        # rstrip: a cut just after a separating space would leave an empty parameter.
+        data = truncate_utf8(data, MAX_LINE - 2).rstrip(b" ")
     return data + b"\r\n"
 
 
