@@ -125,6 +125,8 @@ def welcome(state: ChatState, msg: Message, now: float) -> list[Reply]:
     if msg.prefix:
         state.server = msg.prefix
     state.status(now, strip_formatting(_last(msg) or "Welcome"))
+    if state.asked_nick and not state.is_me(state.asked_nick):
+        state.status(now, f"You are connected as {state.nick} ({state.asked_nick} was not available)")
     return []
 
 

@@ -77,7 +77,7 @@ class Session:
         assert self.conn is not None
         cfg, state = self.config, self.state
         state.phase = Phase.REGISTERING
-        state.nick = cfg.nick
+        state.nick = state.asked_nick = cfg.nick
         state.room = None
         state.members.clear()
         state.changed = True

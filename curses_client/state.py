@@ -204,6 +204,7 @@ class ChatState:
     nick: str
     server: str                       # the address given, until the server names itself
     wanted_room: str = "#lobby"
+    asked_nick: str = ""              # the nick we asked for at registration
     room: str | None = None
     members: dict[str, str] = field(default_factory=dict)  # casefolded -> as spelled
     phase: Phase = Phase.CONNECTING
