@@ -100,10 +100,10 @@ class View:
         right = ""
         if not back.following:
             right = f" -- more below ({back.unseen} new) -- " if back.unseen else " -- more below -- "
-        bar = fit(left, cols)
-        pad = cols - text_width(bar) - text_width(right)
-        bar = bar + " " * max(0, pad) + (right if pad >= 0 else "")
-        self._put(y, 0, fit(bar, cols), curses.A_REVERSE)
+        right = fit(right, cols)  # "more below" matters more than the left part: it wins the room
+        bar = fit(left, cols - text_width(right))
+        bar += " " * (cols - text_width(bar) - text_width(right)) + right
+        self._put(y, 0, bar, curses.A_REVERSE)
 
     def _input(self, y: int, cols: int, state: ChatState, editor: LineEditor) -> None:
         prompt = fit(f"[{state.room or state.nick}] ", max(0, cols // 3))
