@@ -10,6 +10,7 @@ import sys
 
 from . import __version__
 from .config import Config
+from .network import flags as network_flags
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -95,12 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resolve", action="store_true", help="use reverse DNS names as hosts")
     p.add_argument("--shutdown-grace", type=_positive(float), default=d.shutdown_grace, help="seconds to flush on exit")
     p.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS, default=d.log_level, help="log verbosity")
+    network_flags.add_flags(p, d)
     return p
 
 
 def config_from_args(argv: list[str] | None = None) -> Config:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     values = vars(args)
+    network_flags.check(parser, values)
     values["exempt"] = tuple(values["exempt"])
     if values["server_name"] is None:
         del values["server_name"]
@@ -109,17 +113,39 @@ def config_from_args(argv: list[str] | None = None) -> Config:
 
 def main(argv: list[str] | None = None) -> int:
     config = config_from_args(argv)
+    if config.redis and config.workers == 1:
+        # redis-py does blocking socket I/O: patched, its waits yield to the other
+        # greenlets. Done first, before logging and redis-py create locks and sockets.
+        from gevent import monkey
+
+        monkey.patch_all()
     logging.basicConfig(
         level=config.log_level,
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(message)s",
     )
+    if config.workers > 1:
+        from .network.workers import supervise
+
+        return supervise(config, list(sys.argv[1:] if argv is None else argv))
     import gevent  # imported here: `--help` and usage errors need no gevent
 
     from .server import ChatServer
 
-    server = ChatServer(config)
+    node = None
+    if config.redis:
+        try:
+            from .network.node import NetworkNode
+        except ImportError as error:
+            print(f"chat-server: --redis needs redis-py ({error}); install geventchat[redis]", file=sys.stderr)
+            return 2
+        node = NetworkNode(config)
+    server = ChatServer(config, chat=node.chat if node else None)
     try:
+        if config.reuse_port:
+            from .listener import reuseport_listener
+
+            server.stream.set_listener(reuseport_listener(config.host, config.port))
         server.start()
     except OSError as error:
         print(f"chat-server: cannot listen on {config.host}:{config.port}: {error.strerror or error}", file=sys.stderr)
@@ -132,9 +158,13 @@ def main(argv: list[str] | None = None) -> int:
 
     gevent.signal_handler(signal.SIGTERM, stop)
     gevent.signal_handler(signal.SIGINT, stop)
+    if node is not None:
+        node.start()
     server.stream.serve_forever()
     if stopping:
         stopping[0].join()
+    if node is not None:
+        node.stop()
     return 0
 
 

@@ -35,6 +35,13 @@ class Config:
     resolve: bool = False  # reverse-DNS the peer address for the host field
     shutdown_grace: float = 3.0  # seconds to flush queues on shutdown
     log_level: str = "INFO"
+    # a network of nodes over Redis (geventchat/network/); None: one process alone
+    redis: str | None = None  # redis://HOST:PORT/DB
+    node_name: str | None = None  # None: server name + pid
+    node_timeout: float = 10.0  # seconds without a heartbeat before a node counts as dead
+    redis_retry_max: float = 2.0  # longest pause between reconnect attempts to Redis
+    workers: int = 1  # processes sharing the port (SO_REUSEPORT); above 1 needs redis
+    reuse_port: bool = False  # SO_REUSEPORT on the listening socket
 
     @property
     def sweep_interval(self) -> float:

@@ -51,10 +51,13 @@ class ServerProcess:
         return self.proc.returncode
 
 
-def start_server(*flags: str, timeout: float = 20.0) -> ServerProcess:
-    """Run `python -m geventchat` on 127.0.0.1 port 0 and wait until it listens."""
+def start_server(*flags: str, timeout: float = 20.0, server_name: str = SERVER_NAME) -> ServerProcess:
+    """Run `python -m geventchat` on 127.0.0.1 port 0 and wait until it listens.
+
+    `server_name` tells nodes of one network apart.
+    """
     argv = [sys.executable, "-m", "geventchat", "--host", "127.0.0.1", "--port", "0",
-            "--server-name", SERVER_NAME, *flags]
+            "--server-name", server_name, *flags]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, env=env, text=True, errors="replace")

@@ -1,0 +1,62 @@
+"""Lines a node makes up for its own clients about users of other nodes.
+
+When a node dies, splits or rejoins there is no sender to format the QUIT,
+JOIN or NICK lines, so each node formats them for its own members.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+
+from ..core.bus import Delivery
+from ..core.chat import Chat
+from ..core.state import User
+from ..protocol.message import Message, format_line
+from ..protocol.names import casefold
+
+log = logging.getLogger("geventchat")
+
+GUEST = "Guest"
+
+
+def quits(chat: Chat, users: list[User], reason: str) -> None:
+    for user in users:
+        chat.bus.deliver_here(Delivery(format_line("QUIT", reason, prefix=user.prefix), room=chat.lobby_key))
+
+
+def join(chat: Chat, user: User) -> None:
+    chat.bus.deliver_here(Delivery(format_line("JOIN", chat.lobby, prefix=user.prefix), room=chat.lobby_key))
+
+
+def nick(chat: Chat, old_prefix: str, new_nick: str) -> None:
+    chat.bus.deliver_here(Delivery(format_line("NICK", new_nick, prefix=old_prefix), room=chat.lobby_key))
+
+
+def guest_nick(nicklen: int) -> str:
+    digits = max(1, min(5, nicklen - len(GUEST)))
+    return (GUEST + str(random.randrange(10 ** (digits - 1), 10**digits)))[: max(nicklen, 1)]
+
+
+def force_rename(chat: Chat, uid: str, lost_nick: str) -> None:
+    """Our user lost `lost_nick` to an earlier signon: move it to a guest nick, and say why.
+
+    Goes through the NICK command itself, so the claim, the directory and the
+    NICK line everyone sees are exactly those of a rename the user asked for.
+    """
+    session = chat.sessions.get(uid)
+    if session is None or session.user is None or casefold(session.user.nick) != casefold(lost_nick):
+        return
+    server = chat.config.server_name
+    for _ in range(5):
+        wanted = guest_nick(chat.config.nicklen)
+        chat.handle(session, Message("NICK", (wanted,)), time.time())
+        if session.nick == wanted:
+            session.send(format_line(
+                "NOTICE", wanted,
+                f"Your nick {lost_nick} is held by an earlier signon elsewhere on the network; you are now {wanted}",
+                prefix=server,
+            ))
+            log.info("nick conflict: %s %s -> %s", uid, lost_nick, wanted)
+            return

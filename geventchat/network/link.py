@@ -1,0 +1,222 @@
+"""RedisLink: one node's connection to Redis, and what to do when it goes away.
+
+Two redis-py clients (commands, and a subscription that may sit idle), an
+ordered outbox drained by one greenlet through pipelines (so every line and
+directory change a node sends reaches the others in the order it was sent),
+and a subscriber greenlet that reconnects with capped backoff. While Redis is
+away `connected` is False: the outbox drops instead of queueing (the state is
+rebuilt on reconnect), nick claims are checked locally, local chat goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import deque
+from typing import Callable
+
+import gevent
+import redis
+from gevent.event import Event
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+from redis.retry import Retry
+
+from ..core.state import User
+from . import envelope as E
+from . import scripts
+from .keys import Keys
+from .records import to_record
+
+log = logging.getLogger("geventchat")
+
+COMMAND_TIMEOUT = 2.0  # a command Redis does not answer in this long counts as Redis gone
+CONNECT_TIMEOUT = 2.0
+POLL = 0.5  # the subscriber wakes this often to notice a reset or close
+RETRY_MIN = 0.1
+BATCH = 512  # outbox items per pipeline
+
+Op = Callable[[object], None]  # adds commands to a pipeline
+
+
+class RedisLink:
+    def __init__(self, url: str, node: str, keys: Keys, retry_max: float) -> None:
+        self.url = url
+        self.node = node
+        self.keys = keys
+        self.retry_max = retry_max
+        self.redis = redis.Redis.from_url(
+            url, socket_timeout=COMMAND_TIMEOUT, socket_connect_timeout=CONNECT_TIMEOUT,
+            retry=Retry(NoBackoff(), 0),
+        )
+        self._sub_client = redis.Redis.from_url(
+            url, socket_timeout=None, socket_connect_timeout=CONNECT_TIMEOUT,
+            retry=Retry(NoBackoff(), 0), health_check_interval=10,
+        )
+        self._claim = self.redis.register_script(scripts.CLAIM)
+        self._release = self.redis.register_script(scripts.RELEASE)
+        self.take_over_script = self.redis.register_script(scripts.TAKE_OVER)
+        self.reap_script = self.redis.register_script(scripts.REAP)
+        self.connected = False
+        self.connected_since = 0.0
+        self.on_connected: Callable[[], None] = lambda: None
+        self.on_message: Callable[[bytes], None] = lambda data: None
+        self._outbox: deque = deque()
+        self._wake = Event()
+        self._idle = Event()
+        self._idle.set()
+        self._reset = False
+        self._closing = False
+        self._outage_logged = False
+        self._greenlets: list[gevent.Greenlet] = []
+
+    # --- life -------------------------------------------------------------
+
+    def start(self) -> None:
+        self._greenlets = [gevent.spawn(self._subscribe_loop), gevent.spawn(self._publish_loop)]
+
+    def flush(self, timeout: float) -> None:
+        """Wait (bounded) until what is in the outbox has been sent."""
+        self._idle.wait(timeout)
+
+    def close(self) -> None:
+        self._closing = True
+        self._reset = True
+        gevent.killall(self._greenlets, block=True, timeout=1)
+
+    def lost(self, error: Exception) -> None:
+        """Redis failed somewhere: go offline (once) and let the subscriber reconnect."""
+        self._reset = True
+        if self.connected:
+            self.connected = False
+            self._outbox.clear()
+        if not self._outage_logged and not self._closing:
+            self._outage_logged = True
+            log.warning("Redis at %s unreachable (%s): local chat goes on; reconnecting", self.url, error)
+
+    # --- what the registry and bus call ------------------------------------
+
+    def claim(self, folded: str, uid: str) -> str | None:
+        """The uid now holding `folded` (ours if we got it); None if Redis failed."""
+        try:
+            return self.claim_or_raise(folded, uid)
+        except RedisError as error:
+            self.lost(error)
+            return None
+
+    def claim_or_raise(self, folded: str, uid: str) -> str:
+        result = self._claim(keys=[self.keys.nick(folded), self.keys.held(self.node)], args=[uid, folded])
+        return uid if result == 1 else result.decode()
+
+    def restart(self) -> None:
+        """Drop the subscription and run the (re)connect steps again, without an outage."""
+        self._reset = True
+
+    def release(self, folded: str, uid: str) -> None:
+        keys = [self.keys.nick(folded), self.keys.held(self.node)]
+        self.queue(lambda pipe: self._release(keys=keys, args=[uid, folded], client=pipe))
+
+    def user_changed(self, user: User, renamed: bool = False) -> None:
+        """A local user registered or changed nick: the directory and every node hear of it."""
+        record = to_record(user)
+        users_key = self.keys.users(self.node)
+        data = json.dumps(record)
+        if renamed:
+            message = E.encode(self.node, E.NICK, {"u": user.uid, "n": user.nick})
+        else:
+            message = E.encode(self.node, E.ADD, {"user": record})
+        broadcast = self.keys.broadcast
+
+        def op(pipe) -> None:
+            pipe.hset(users_key, user.uid, data)
+            pipe.publish(broadcast, message)
+
+        self.queue(op)
+
+    def user_gone(self, user: User) -> None:
+        users_key = self.keys.users(self.node)
+        message = E.encode(self.node, E.DEL, {"u": user.uid})
+        broadcast = self.keys.broadcast
+
+        def op(pipe) -> None:
+            pipe.hdel(users_key, user.uid)
+            pipe.publish(broadcast, message)
+
+        self.queue(op)
+
+    def send(self, channel: str, data: bytes) -> None:
+        if self.connected:
+            self._outbox.append((channel, data))
+            self._idle.clear()
+            self._wake.set()
+
+    def queue(self, op: Op) -> None:
+        if self.connected:
+            self._outbox.append(op)
+            self._idle.clear()
+            self._wake.set()
+
+    # --- greenlets -------------------------------------------------------
+
+    def _publish_loop(self) -> None:
+        outbox = self._outbox
+        while True:
+            if not outbox:
+                self._idle.set()
+                self._wake.clear()
+                self._wake.wait()
+                continue
+            pipe = self.redis.pipeline(transaction=False)
+            for _ in range(min(BATCH, len(outbox))):
+                item = outbox.popleft()
+                if type(item) is tuple:
+                    pipe.publish(*item)
+                else:
+                    item(pipe)
+            try:
+                pipe.execute()
+            except RedisError as error:
+                self.lost(error)
+            except Exception:
+                log.exception("bug sending to Redis")
+
+    def _subscribe_loop(self) -> None:
+        delay = RETRY_MIN
+        while not self._closing:
+            pubsub = self._sub_client.pubsub(ignore_subscribe_messages=True)
+            try:
+                pubsub.subscribe(self.keys.broadcast, self.keys.inbox(self.node))
+                self._reset = False
+                self.connected = True
+                self.connected_since = time.time()
+                self.on_connected()
+                if self._outage_logged:
+                    log.warning("Redis at %s is back: nicks re-claimed, subscribed again", self.url)
+                else:
+                    log.info("node %s joined the network at %s", self.node, self.url)
+                self._outage_logged = False
+                delay = RETRY_MIN
+                while not self._reset:
+                    message = pubsub.get_message(timeout=POLL)
+                    if message is not None and message["type"] == "message":
+                        self._dispatch(message["data"])
+            except RedisError as error:
+                self.lost(error)
+            finally:
+                try:
+                    pubsub.close()
+                except Exception:
+                    pass
+            if self._closing:
+                break
+            gevent.sleep(delay)
+            delay = min(delay * 2, self.retry_max)
+
+    def _dispatch(self, data: bytes) -> None:
+        try:
+            self.on_message(data)
+        except RedisError:
+            raise
+        except Exception:
+            log.exception("bug handling a network message; dropped")

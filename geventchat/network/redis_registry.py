@@ -1,0 +1,134 @@
+"""RedisRegistry: the Registry seam for a network of nodes.
+
+Local users live in the base Registry exactly as in one process. Users on
+other nodes are a mirror kept from the broadcast channel (so WHOIS, NAMES,
+ISON... answer from memory, in step with the lines delivered). Nick claims
+go to Redis, atomically; while Redis is away they are checked locally and
+re-claimed when it is back.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from ..core.state import Registry, User
+from ..protocol.names import casefold
+from .records import node_of
+
+if TYPE_CHECKING:
+    from .link import RedisLink
+
+log = logging.getLogger("geventchat")
+
+
+class RedisRegistry(Registry):
+    def __init__(self, link: RedisLink, node: str) -> None:
+        super().__init__()
+        self.link = link
+        self.node = node
+        self.held: dict[str, str] = {}  # folded nick -> local uid holding it (registered or not)
+        self._remote: dict[str, User] = {}  # uid -> user on another node
+        self._remote_nicks: dict[str, User] = {}  # folded nick -> user on another node
+
+    # --- the seam the core calls ----------------------------------------
+
+    def claim_nick(self, nick: str, uid: str) -> bool:
+        if not super().claim_nick(nick, uid):
+            return False
+        folded = casefold(nick)
+        if self.link.connected:
+            owner = self.link.claim(folded, uid)
+            if owner is not None and owner != uid:
+                super().release_nick(nick, uid)
+                return False
+            # owner None: Redis failed mid-claim; the link is now offline, check locally
+        if not self.link.connected:
+            other = self._remote_nicks.get(folded)
+            if other is not None:
+                super().release_nick(nick, uid)
+                return False
+        self.held[folded] = uid
+        return True
+
+    def release_nick(self, nick: str, uid: str) -> None:
+        super().release_nick(nick, uid)
+        folded = casefold(nick)
+        if self.held.get(folded) == uid:
+            del self.held[folded]
+            self.link.release(folded, uid)
+
+    def add(self, user: User) -> None:
+        super().add(user)
+        self.max_users = max(self.max_users, len(self))
+        self.link.user_changed(user)
+
+    def remove(self, user: User) -> None:
+        super().remove(user)
+        self.link.user_gone(user)
+
+    def rename(self, user: User, new_nick: str) -> None:
+        super().rename(user, new_nick)
+        self.link.user_changed(user, renamed=True)
+
+    def find(self, nick: str) -> User | None:
+        return super().find(nick) or self._remote_nicks.get(casefold(nick))
+
+    def users(self) -> list[User]:
+        return super().users() + list(self._remote.values())
+
+    def __len__(self) -> int:
+        return super().__len__() + len(self._remote)
+
+    # --- the network side -------------------------------------------------
+
+    def local_users(self) -> list[User]:
+        return super().users()
+
+    def local_count(self) -> int:
+        return super().__len__()
+
+    def remote_nodes(self) -> set[str]:
+        return {node_of(uid) for uid in self._remote}
+
+    def remote_users(self, node: str) -> list[User]:
+        return [u for uid, u in self._remote.items() if node_of(uid) == node]
+
+    def remote_add(self, user: User) -> User | None:
+        """Mirror a user of another node; returns the previous record of that uid, if any."""
+        previous = self._remote.get(user.uid)
+        if previous is not None:
+            self._unindex(previous)
+        self._remote[user.uid] = user
+        self._remote_nicks[casefold(user.nick)] = user
+        self.max_users = max(self.max_users, len(self))
+        return previous
+
+    def remote_remove(self, uid: str) -> User | None:
+        user = self._remote.pop(uid, None)
+        if user is not None:
+            self._unindex(user)
+        return user
+
+    def remote_rename(self, uid: str, nick: str) -> tuple[User, str] | None:
+        """Returns the user and its old prefix, or None for a uid not mirrored."""
+        user = self._remote.get(uid)
+        if user is None:
+            return None
+        old_prefix = user.prefix
+        self._unindex(user)
+        user.nick = nick
+        self._remote_nicks[casefold(nick)] = user
+        return user, old_prefix
+
+    def drop_node(self, node: str) -> list[User]:
+        """Forget every user of a node (it died or split); returns them."""
+        gone = self.remote_users(node)
+        for user in gone:
+            self.remote_remove(user.uid)
+        return gone
+
+    def _unindex(self, user: User) -> None:
+        key = casefold(user.nick)
+        if self._remote_nicks.get(key) is user:
+            del self._remote_nicks[key]

@@ -1,0 +1,82 @@
+"""chat-server --workers N: N node processes on one machine sharing one port.
+
+The supervisor holds the port (bound with SO_REUSEPORT, never listening, so
+port 0 picks one port for all), starts N ordinary `--redis` nodes with
+`--reuse-port` on it, forwards SIGTERM/SIGINT to them, and starts again a
+worker that died on its own. It imports neither gevent nor redis-py: the
+workers do the chatting, Redis joins them into one chat.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from ..config import Config
+
+log = logging.getLogger("geventchat")
+
+RESPAWN_PAUSE = 1.0
+
+
+def reserve_port(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def worker_argv(argv: list[str], port: int, index: int, config: Config) -> list[str]:
+    """The supervisor's own arguments with the per-worker ones after them (argparse: last wins)."""
+    extra = ["--workers", "1", "--port", str(port), "--reuse-port"]
+    if config.node_name:
+        extra += ["--node-name", f"{config.node_name}-{index}"]
+    return [sys.executable, "-m", "geventchat", *argv, *extra]
+
+
+def supervise(config: Config, argv: list[str]) -> int:
+    try:
+        reserved = reserve_port(config.host, config.port)
+    except OSError as error:
+        print(f"chat-server: cannot listen on {config.host}:{config.port}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    port = reserved.getsockname()[1]
+    stopping = False
+
+    def start(index: int) -> subprocess.Popen:
+        return subprocess.Popen(worker_argv(argv, port, index, config), stdin=subprocess.DEVNULL)
+
+    children = {index: start(index) for index in range(1, config.workers + 1)}
+    log.info("supervising %d workers on %s:%s", config.workers, config.host, port)
+
+    def stop(signum, frame) -> None:
+        nonlocal stopping
+        stopping = True
+        for child in children.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        while children:
+            time.sleep(0.2)
+            for index, child in list(children.items()):
+                code = child.poll()
+                if code is None:
+                    continue
+                if stopping:
+                    del children[index]
+                else:
+                    log.warning("worker %d (pid %d) exited with %s; starting it again", index, child.pid, code)
+                    time.sleep(RESPAWN_PAUSE)
+                    children[index] = start(index)
+    finally:
+        reserved.close()
+    return 0

@@ -1,0 +1,65 @@
+"""Fixtures: a real redis-server per test, and nodes of one network on it.
+
+Without redis-server installed the tests are skipped with the reason, except
+in CI (CI=true), where that is a failure: .ci/run installs it.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.support.client import IrcClient
+from tests.support.redis_server import RedisServer, find_redis_server
+from tests.support.server import ServerProcess, start_server
+
+NODE_TIMEOUT = "1.5"  # short, so a kill -9 is noticed quickly
+RETRY_MAX = "0.3"
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    binary = find_redis_server()
+    if binary is None:
+        message = "redis-server is not installed (Debian package redis-server; .ci/run installs it)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    server = RedisServer(binary, str(tmp_path))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def start_node(redis_server):
+    """start_node(name, *flags) -> a server process that is a node of the test network."""
+    started: list[ServerProcess] = []
+
+    def start(name: str, *flags: str) -> ServerProcess:
+        node = start_server(
+            "--redis", redis_server.url, "--node-name", name, "--node-timeout", NODE_TIMEOUT,
+            "--redis-retry-max", RETRY_MAX, *flags, server_name=f"{name}.test")
+        node.wait_log(r"joined the network")
+        started.append(node)
+        return node
+
+    yield start
+    for node in started:
+        node.stop()
+
+
+@pytest.fixture
+def client():
+    """client(node) -> a new IrcClient connected to that node; closed at teardown."""
+    clients: list[IrcClient] = []
+
+    def make(node: ServerProcess) -> IrcClient:
+        c = IrcClient(node.address)
+        clients.append(c)
+        return c
+
+    yield make
+    for c in clients:
+        c.close()

@@ -1,0 +1,185 @@
+"""Three nodes sharing one Redis are one chat: transcripts across processes.
+
+Each node is a real server process with its own port and server name; the
+Redis is a real redis-server on an ephemeral loopback port.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import threading
+import time
+
+import pytest
+
+from tests.redis.conftest import NODE_TIMEOUT
+
+PREFIX = r"!user@127\.0\.0\.1"
+
+
+@pytest.fixture
+def three(start_node, client):
+    """Nodes n1 n2 n3 with alice on n1, bob on n2, carol on n3, each having seen the others join."""
+    nodes = [start_node(f"n{i}", "--flood-burst", "200") for i in (1, 2, 3)]
+    alice = client(nodes[0]).register("alice")
+    bob = client(nodes[1]).register("bob")
+    alice.expect(rf"^:bob{PREFIX} JOIN #lobby$")
+    carol = client(nodes[2]).register("carol")
+    alice.expect(rf"^:carol{PREFIX} JOIN #lobby$")
+    bob.expect(rf"^:carol{PREFIX} JOIN #lobby$")
+    return nodes, alice, bob, carol
+
+
+def test_lobby_messages_reach_every_node_once(three):
+    nodes, alice, bob, carol = three
+    bob.send("PRIVMSG #lobby :hello from n2")
+    for other in (alice, carol):
+        assert other.expect(r"PRIVMSG") == f":bob!user@127.0.0.1 PRIVMSG #lobby :hello from n2"
+    assert bob.sync() == []  # no echo to the sender
+    assert alice.sync() == [] and carol.sync() == []  # exactly once
+
+
+def test_private_message_crosses_to_the_target_node_only(three):
+    nodes, alice, bob, carol = three
+    alice.send("PRIVMSG carol :psst")
+    assert carol.expect("PRIVMSG") == ":alice!user@127.0.0.1 PRIVMSG carol :psst"
+    assert bob.sync() == []
+    alice.send("PRIVMSG nobody :x")
+    alice.expect(r" 401 alice nobody ")
+
+
+def test_nick_change_and_quit_seen_on_every_node(three):
+    nodes, alice, bob, carol = three
+    carol.send("NICK Caroline")
+    for c in (alice, bob, carol):
+        assert c.expect("NICK") == ":carol!user@127.0.0.1 NICK Caroline"
+    alice.send("WHOIS caroline")
+    alice.expect(r" 311 alice Caroline user 127\.0\.0\.1 \* :Real Name$")
+    bob.send("QUIT :see you")
+    for c in (alice, carol):
+        assert c.expect("QUIT") == ":bob!user@127.0.0.1 QUIT :see you"
+    alice.send("WHOIS bob")
+    alice.expect(r" 401 alice bob ")
+
+
+def test_whois_names_ison_userhost_who_lusers_across_nodes(three):
+    nodes, alice, bob, carol = three
+    alice.send("WHOIS carol")
+    alice.expect(r" 311 alice carol user 127\.0\.0\.1 \* :Real Name$")
+    alice.expect(r" 312 alice carol n3\.test ")
+    alice.expect(r" 318 ")
+    bob.send("NAMES #lobby")
+    names = bob.expect(r" 353 ").rsplit(":", 1)[1].split()
+    assert sorted(names) == ["alice", "bob", "carol"]
+    carol.send("ISON alice bob dave")
+    assert carol.expect(r" 303 ").endswith(":alice bob")
+    carol.send("USERHOST alice")
+    carol.expect(r" 302 carol :alice=\+user@127\.0\.0\.1$")
+    alice.send("WHO #lobby")
+    who = [l for l in alice.sync() if " 352 " in l]
+    assert len(who) == 3 and any(" n2.test bob " in l for l in who)
+    bob.send("LUSERS")
+    bob.expect(r" 251 bob :There are 3 users")
+
+
+def test_each_senders_order_is_kept_everywhere(three):
+    nodes, alice, bob, carol = three
+    for i in range(60):
+        alice.send(f"PRIVMSG #lobby :m{i}", f"PRIVMSG carol :p{i}")
+    carol.expect(r":p59$", timeout=20)
+    got = [l.rsplit(":", 1)[1] for l in carol.seen if l.startswith(":alice!") and " PRIVMSG " in l]
+    assert got == [x for i in range(60) for x in (f"m{i}", f"p{i}")]
+
+
+def test_a_nick_raced_on_two_nodes_goes_to_exactly_one(start_node, client):
+    n1, n2 = start_node("n1"), start_node("n2")
+    for round_ in range(8):
+        nick = f"race{round_}"
+        a, b = client(n1), client(n2)
+        # rfc1459: race0[ and RACE0{ are the same nick
+        wanted = (f"{nick}[", f"{nick.upper()}{{")
+        barrier = threading.Barrier(2)
+
+        def go(c, n):
+            barrier.wait()
+            c.send(f"NICK {n}", "USER u 0 * :u")
+
+        threads = [threading.Thread(target=go, args=(c, n)) for c, n in zip((a, b), wanted)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        outcomes = [c.expect(r" (001|433) ").split()[1] for c in (a, b)]
+        assert sorted(outcomes) == ["001", "433"], (round_, outcomes)
+        a.close()
+        b.close()
+
+
+def test_killed_node_users_quit_with_netsplit_reason_and_nicks_are_freed(start_node, client):
+    n1, n2, n3 = start_node("n1"), start_node("n2"), start_node("n3")
+    alice = client(n1).register("alice")
+    carol = client(n3).register("carol")
+    bob = client(n2).register("bob")
+    alice.expect(rf"^:bob{PREFIX} JOIN")
+    carol.expect(rf"^:bob{PREFIX} JOIN")
+    killed_at = time.monotonic()
+    n2.stop(signal.SIGKILL)
+    bound = float(NODE_TIMEOUT) * 1.25 + 1.5  # the documented bound, plus slack for a loaded machine
+    assert alice.expect(r"QUIT", timeout=bound) == ":bob!user@127.0.0.1 QUIT :n1.test n2"
+    assert carol.expect(r"QUIT", timeout=bound) == ":bob!user@127.0.0.1 QUIT :n3.test n2"
+    assert time.monotonic() - killed_at < bound
+    again = client(n3)
+    deadline = time.monotonic() + bound
+    while True:  # the nick is free within the bound (the reaper may be a moment behind the QUIT)
+        again.send("NICK bob")
+        if not any(" 433 " in line for line in again.sync()):
+            break
+        assert time.monotonic() < deadline, "bob's nick was never freed"
+        time.sleep(0.1)
+    again.send("USER u 0 * :u")
+    again.expect(r" 001 bob ")
+    alice.expect(r"^:bob!u@127\.0\.0\.1 JOIN")
+
+
+def test_redis_restart_chat_resumes_and_nicks_stay(redis_server, start_node, client):
+    n1, n2 = start_node("n1"), start_node("n2")
+    alice = client(n1).register("alice")
+    bob = client(n2).register("bob")
+    alice.expect(rf"^:bob{PREFIX} JOIN")
+    redis_server.stop()
+    alice.send("PRIVMSG #lobby :while Redis is away")  # local chat goes on
+    n1.wait_log(r"Redis at .* unreachable")
+    late = client(n1).register("dave")  # registering still works, checked locally
+    alice.expect(rf"^:dave{PREFIX} JOIN")
+    redis_server.restart()
+    n1.wait_log(r"Redis at .* is back")
+    n2.wait_log(r"Redis at .* is back")
+    bob.expect(rf"^:dave{PREFIX} JOIN")  # dave is announced once the nodes meet again
+    bob.send("PRIVMSG #lobby :back")
+    assert alice.expect("PRIVMSG #lobby :back") == ":bob!user@127.0.0.1 PRIVMSG #lobby :back"
+    assert late.expect("PRIVMSG") == ":bob!user@127.0.0.1 PRIVMSG #lobby :back"
+    third = client(n2)
+    third.send("NICK alice", "USER u 0 * :u")
+    third.expect(r" 433 \* alice ")  # re-claimed in the new Redis
+    for c in (alice, bob):
+        assert not any("QUIT" in l for l in c.sync())  # nobody was dropped or split
+    for node in (n1, n2):
+        assert len([l for l in node.log if "unreachable" in l]) == 1  # said once
+
+
+def test_conflict_after_outage_goes_to_the_earlier_signon(redis_server, start_node, client):
+    n1, n2 = start_node("n1"), start_node("n2")
+    redis_server.stop()
+    n1.wait_log(r"unreachable")
+    n2.wait_log(r"unreachable")
+    first = client(n1).register("zed")
+    time.sleep(0.05)
+    second = client(n2).register("zed")  # each node alone: both get it
+    redis_server.restart()
+    notice = second.expect(r"NOTICE .*held by an earlier signon", timeout=10)
+    new = re.search(r"you are now (\S+)", notice).group(1)
+    first.expect(rf"^:zed{PREFIX} NICK {new}$")  # the loser's rename is seen across
+    assert not any(" NICK " in l for l in first.seen if l.startswith(":zed") and "NICK zed" in l)
+    first.send("WHOIS zed")
+    first.expect(r" 312 zed zed n1\.test ")
