@@ -56,6 +56,13 @@ class App:
         self.selector.register(wake_fd, selectors.EVENT_READ, "signal")
         self._net: tuple[object, int, int] | None = None  # (connection, fd, events) registered
         self.interrupted = False
+        e = self.editor
+        self.editing = {
+            "left": e.left, "right": e.right, "home": e.home, "end": e.end,
+            "backspace": e.backspace, "delete": e.delete, "kill_before": e.kill_before,
+            "kill_after": e.kill_after, "kill_word": e.kill_word,
+            "history_up": e.up, "history_down": e.down,
+        }
 
     def loop(self) -> int:
         dirty = True
@@ -154,16 +161,8 @@ class App:
             self._resize()
         elif action == "redraw":
             self.screen.clear()
-        elif action != "ignore":
-            getattr(editor, _EDITOR_ACTIONS[action])()
-
-
-_EDITOR_ACTIONS = {
-    "left": "left", "right": "right", "home": "home", "end": "end",
-    "backspace": "backspace", "delete": "delete", "kill_before": "kill_before",
-    "kill_after": "kill_after", "kill_word": "kill_word",
-    "history_up": "up", "history_down": "down",
-}
+        elif action in self.editing:
+            self.editing[action]()
 
 
 def _terminal_size() -> tuple[int, int]:

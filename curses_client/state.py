@@ -213,7 +213,6 @@ class ChatState:
     scrollback: Scrollback = field(default_factory=Scrollback)
     pending_names: dict[str, str] = field(default_factory=dict)
     join_due: float | None = None     # when to JOIN the room ourselves if the server did not
-    whois: dict[str, list[str]] = field(default_factory=dict)
     changed: bool = True              # something to redraw
 
     def add(self, when: float, kind: Kind, text: str, nick: str = "", own: bool = False,
