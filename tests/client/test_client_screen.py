@@ -219,6 +219,28 @@ def test_utf8_typed_and_received_with_wide_characters(spawn, chat_server) -> Non
     alice.wait_pane("<alice> héllo ☃ 漢字")
     bob.send("PRIVMSG #lobby :日本語 naïve café 😀 ok")
     alice.wait_pane("<bob> 日本語 naïve café 😀 ok")
+    # A combining accent takes no cell of its own: "ok" sits right after "café ".
+    bob.send("PRIVMSG #lobby :cafe\u0301 ok")
+    alice.wait_pane("<bob> café ok")  # pyte composes e + U+0301 into é in one cell
+    y = alice.row_of("<bob> café ok")
+    assert alice.cells(y)[len("HH:MM <bob> café ")].data == "o"
+    bob.close()
+
+
+def test_long_lines_wrap_with_a_hanging_indent(spawn, chat_server) -> None:
+    alice = spawn("alice", cols=40)
+    bob = peer(chat_server, "bob")
+    words = " ".join(f"word{i:02}" for i in range(20))
+    bob.send(f"PRIVMSG #lobby :{words} 漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字")
+    alice.wait_pane("<bob> word00")
+    alice.wait_pane("漢字")
+    top = alice.row_of("<bob> word00")
+    rows = alice.pane()[top:]
+    indent = " " * len("HH:MM <bob> ")
+    continuation = [row for row in rows[1:] if row]
+    assert len(continuation) >= 3, alice.dump()
+    assert all(row.startswith(indent) and row[len(indent)] != " " for row in continuation), alice.dump()
+    assert " ".join(" ".join(rows).split()).count("word") == 20  # no word cut in two
     bob.close()
 
 
