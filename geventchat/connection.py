@@ -17,6 +17,7 @@ from gevent.event import Event
 
 from .core.chat import INTERNAL_ERROR
 from .protocol.framing import TOO_LONG, LineBuffer
+from .protocol.message import MAX_LINE
 
 if TYPE_CHECKING:
     from .server import ChatServer
@@ -28,45 +29,79 @@ SENDQ_EXCEEDED = "SendQ exceeded"
 EXCESS_FLOOD = "Excess flood"
 
 
-class SendQueue:
-    """Outgoing bytes for one client; put() never blocks, take() waits for data."""
+class _Discard(list):
+    """Where a closed queue's puts go: a list that keeps nothing (len 0, falsy)."""
 
-    __slots__ = ("_items", "_size", "_wake", "limit", "closed", "_on_overflow")
+    __slots__ = ()
+
+    def append(self, item: bytes) -> None:
+        pass
+
+
+_DISCARD = _Discard()
+
+
+class SendQueue:
+    """Outgoing bytes for one client; put() never blocks, take() waits for data.
+
+    put() runs once per delivered line, so it does the least: append, wake the
+    writer on the first item, and count bytes only once the queue is long
+    enough to have passed the limit (a line is at most MAX_LINE bytes); the
+    count is exact when it runs, so the overflow is caught at the very put
+    that causes it. A closed queue's puts go to _DISCARD: no flag to test.
+    """
+
+    __slots__ = ("_items", "_rest", "_counted", "_bytes", "_check_at", "_wake", "limit", "closed", "_on_overflow")
 
     def __init__(self, limit: int, on_overflow: Callable[[], None]) -> None:
         self._items: list[bytes] = []
-        self._size = 0
+        self._rest: list[bytes] = []  # what was queued when close() came: still to send
+        self._counted = 0  # items whose bytes are summed in _bytes
+        self._bytes = 0
+        self._check_at = limit // MAX_LINE + 1  # queue length at which the limit could be passed
         self._wake = Event()
         self.limit = limit
         self.closed = False
         self._on_overflow = on_overflow
 
     def put(self, data: bytes) -> None:
-        if self.closed:
-            return
         items = self._items
         items.append(data)
-        self._size += len(data)
-        if self._size > self.limit:
-            self._items, self._size, self.closed = [], 0, True
+        count = len(items)
+        if count >= self._check_at:
+            self._check(items, count)
+        elif count == 1:
+            self._wake.set()
+
+    def _check(self, items: list[bytes], count: int) -> None:
+        size = self._bytes + sum(map(len, items[self._counted:]))
+        if size > self.limit:
+            self._items, self._rest, self.closed = _DISCARD, [], True  # freed, not sent
             self._wake.set()
             self._on_overflow()
-        elif len(items) == 1:
+            return
+        self._bytes, self._counted = size, count
+        self._check_at = count + (self.limit - size) // MAX_LINE + 1
+        if count == 1:
             self._wake.set()
 
     def take(self) -> bytes | None:
         """Everything queued, as one bytes; None once closed and drained."""
-        while not self._items:
-            if self.closed:
-                return None
+        while not self.closed:
+            items = self._items
+            if items:
+                self._items, self._counted, self._bytes = [], 0, 0
+                self._check_at = self.limit // MAX_LINE + 1
+                return b"".join(items)
             self._wake.clear()
             self._wake.wait()
-        items, self._items, self._size = self._items, [], 0
-        return b"".join(items)
+        rest, self._rest = self._rest, []
+        return b"".join(rest) if rest else None
 
     def close(self) -> None:
         """No more puts; the writer drains what is queued and stops."""
-        self.closed = True
+        if not self.closed:
+            self._rest, self._items, self.closed = self._items, _DISCARD, True
         self._wake.set()
 
 
@@ -146,10 +181,14 @@ class Connection:
         return None
 
     def _write_loop(self) -> None:
-        take, sendall = self.queue.take, self.sock.sendall
+        take, send, sendall = self.queue.take, self.sock.send, self.sock.sendall
         try:
             while (data := take()) is not None:
-                sendall(data)
+                # One send() is one system call and usually takes the whole batch;
+                # gevent's sendall() adds a getsockopt() call and memoryview slicing.
+                sent = send(data)
+                if sent < len(data):
+                    sendall(memoryview(data)[sent:])
         except ConnectionResetError:
             self._write_error = "Connection reset by peer"
         except OSError as error:

@@ -55,9 +55,14 @@ class LocalBus:
     def publish(self, delivery: Delivery) -> None:
         line = delivery.line
         if delivery.room is not None:
-            skip = delivery.skip
-            for uid, deliver in self._rooms.get(delivery.room, {}).items():
-                if uid != skip:
+            members = self._rooms.get(delivery.room)
+            if not members:
+                return
+            # the hot loop of the server, one call per delivered line: the
+            # sender is left out by identity rather than by comparing uids
+            skip = members.get(delivery.skip) if delivery.skip is not None else None
+            for deliver in members.values():
+                if deliver is not skip:
                     deliver(line)
         elif delivery.uid is not None:
             deliver = self._deliver.get(delivery.uid)
