@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import locale
+import os
 import sys
 
 from geventchat.protocol.names import valid_nick
@@ -72,6 +73,19 @@ def config_from_args(argv: list[str] | None) -> ClientConfig:
                         reconnect=not args.no_reconnect, plain=args.plain)
 
 
+def _terminal_usable() -> bool:
+    """curses needs a known terminal type that can move the cursor."""
+    import curses
+
+    if os.environ.get("TERM", "dumb") in ("", "dumb", "unknown"):
+        return False
+    try:
+        curses.setupterm()
+    except curses.error:
+        return False
+    return bool(curses.tigetstr("cup"))
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         config = config_from_args(argv)
@@ -89,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
             return 1
         interactive = not config.plain and sys.stdin.isatty() and sys.stdout.isatty()
+        if interactive and not _terminal_usable():
+            print(f"chat-client: the terminal type {os.environ.get('TERM', '')!r} cannot run full screen; "
+                  "using line mode", file=sys.stderr)
+            interactive = False
         if interactive:
             from . import app
             return app.run(config, sock)

@@ -18,6 +18,9 @@ from geventchat.protocol.message import Message, ParseError, format_line, parse
 OUTGOING_LIMIT = 1 << 20
 """Bytes we are willing to hold for a server that does not read; past it, give up."""
 
+READ_PER_TURN = 256 * 1024
+"""Bytes read in one call: a flood from the server must not starve the keyboard."""
+
 
 class ConnectionLost(Exception):
     """The connection ended; the message says why, in words."""
@@ -111,7 +114,8 @@ class Connection:
         a close usually arrives in the same read as the close itself.
         """
         got = Incoming()
-        while True:
+        taken = 0
+        while taken < READ_PER_TURN:
             try:
                 data = self.sock.recv(65536)
             except (BlockingIOError, InterruptedError):
@@ -122,6 +126,7 @@ class Connection:
             if not data:
                 got.lost = "the server closed the connection"
                 return got
+            taken += len(data)
             for line in self._in.feed(data):
                 if line is TOO_LONG:
                     got.bad.append("the server sent a line longer than 512 bytes (skipped)")
@@ -130,6 +135,7 @@ class Connection:
                     got.messages.append(parse(line))
                 except ParseError:
                     got.bad.append(f"the server sent a line that is not IRC: {line[:80]!r}")
+        return got  # more may be waiting: the select loop comes back for it
 
     def close(self) -> None:
         if not self.closed:

@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.client import IrcClient
 from tests.support.server import start_server
-from tests.support.terminal import Terminal
+from tests.support.terminal import Terminal, client_argv
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -322,3 +322,17 @@ def test_quit_exits_zero(spawn) -> None:
     alice = spawn("alice")
     alice.send_line("/quit bye")
     assert alice.wait_exit() == 0
+
+
+def test_a_terminal_that_cannot_do_full_screen_gets_line_mode(chat_server) -> None:
+    argv = client_argv("127.0.0.1", "alice", "Alice", "alice", "--port", str(chat_server.port))
+    term = Terminal(argv, name="dumb", env={"TERM": "dumb"})
+    try:
+        term.wait_text("cannot run full screen; using line mode")
+        term.wait_text("You joined #lobby")
+        term.type("hello from a dumb terminal\r")
+        term.wait_text("<alice> hello from a dumb terminal")
+        term.type("/quit\r")
+        assert term.wait_exit() == 0
+    finally:
+        term.close()

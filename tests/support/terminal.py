@@ -39,11 +39,12 @@ def child_env() -> dict[str, str]:
 class Terminal:
     """One program in a pty of `rows` x `cols`, rendered by pyte."""
 
-    def __init__(self, argv: list[str], rows: int = 24, cols: int = 80, name: str = "term") -> None:
+    def __init__(self, argv: list[str], rows: int = 24, cols: int = 80, name: str = "term",
+                 env: dict[str, str] | None = None) -> None:
         self.name = name
         self.screen = pyte.Screen(cols, rows)
         self.stream = pyte.ByteStream(self.screen)
-        self.proc = ptyprocess.PtyProcess.spawn(argv, env=child_env(), dimensions=(rows, cols))
+        self.proc = ptyprocess.PtyProcess.spawn(argv, env={**child_env(), **(env or {})}, dimensions=(rows, cols))
         self.ended = False
         self.peers: list[Terminal] = []   # other terminals pumped in the same polls
 
