@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
+from operator import attrgetter
 from pathlib import Path
 from typing import Callable
 
@@ -28,6 +29,7 @@ from .state import Registry, User
 log = logging.getLogger("geventchat")
 
 INTERNAL_ERROR = "Internal server error"
+_NICK = attrgetter("nick")
 
 
 def load_motd(path: str | None) -> list[str] | None:
@@ -183,7 +185,7 @@ class Chat:
         self.bus.subscribe(session.uid, session.send)
         self.bus.join(session.uid, self.lobby_key)
         self.bus.publish(Delivery(format_line("JOIN", self.lobby, prefix=user.prefix), room=self.lobby_key))
-        replies.names(ctx, self.lobby, [u.nick for u in self.registry.users()])
+        replies.names(ctx, self.lobby, map(_NICK, self.registry.users()))  # O(n) per arrival: C loops
         self.log_event("register", session, f"{user.prefix} ({user.realname})")
 
     def announce(self, line: bytes) -> None:
