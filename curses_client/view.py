@@ -106,7 +106,9 @@ class View:
         self._put(y, 0, bar, curses.A_REVERSE)
 
     def _input(self, y: int, cols: int, state: ChatState, editor: LineEditor) -> None:
-        prompt = fit(f"[{state.room or state.nick}] ", max(0, cols // 3))
+        prompt = f"[{state.room or state.nick}] "
+        if text_width(prompt) > cols // 3:
+            prompt = "> "  # a narrow screen keeps its columns for the text
         px = text_width(prompt)
         shown, cursor = editor.window(cols - px)
         self._put(y, 0, prompt, curses.A_BOLD)

@@ -102,6 +102,13 @@ def test_resize_smaller_larger_and_too_small_keeps_input_and_scrollback(spawn) -
     alice.wait_for(lambda t: " ".join(t.display).split() == "Terminal too small: 12x3, need 20x4".split(),
                    "the too-small notice")
 
+    alice.resize(1, 1)
+    alice.wait_for(lambda t: t.display == ["T"], "the notice's first letter at 1x1")
+    alice.resize(4, 20)  # the smallest full screen: two pane rows, status, input
+    alice.wait_for(lambda t: t.display[-1] == "> half typed" and t.status().startswith(" alice |"),
+                   "the smallest full screen")
+    assert alice.proc.isalive()
+
     alice.resize(24, 80)
     alice.wait_for(lambda t: t.display[-1] == "[#lobby] half typed" and "#lobby (1 user)" in t.status(),
                    "the screen back at 80x24")
