@@ -7,6 +7,7 @@ import socket
 import time
 
 import gevent
+from gevent.pool import Pool
 from gevent.server import StreamServer
 
 from .config import Config
@@ -26,7 +27,9 @@ class ChatServer:
         self.config = config
         self.chat = chat if chat is not None else Chat(config)
         self.limits = ConnectionLimits(config.max_clients, config.max_per_ip, config.exempt)
-        self.stream = StreamServer((config.host, config.port), self._handle)
+        # A Pool (unbounded: admission is ConnectionLimits' job) so that
+        # stream.stop(timeout) in shutdown() waits for the queues to flush.
+        self.stream = StreamServer((config.host, config.port), self._handle, spawn=Pool())
         self.stream.backlog = 1024
         self._sweeper: gevent.Greenlet | None = None
 
