@@ -25,6 +25,9 @@ from .session import ClientConfig, Session
 from .state import ChatState
 from .view import View
 
+_HANGUP_READS = 100
+"""Turns in a row with stdin readable but no key: the terminal is gone."""
+
 _WATCHED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGWINCH)
 
 
@@ -56,6 +59,7 @@ class App:
         self.selector.register(wake_fd, selectors.EVENT_READ, "signal")
         self._net: tuple[object, int, int] | None = None  # (connection, fd, events) registered
         self.interrupted = False
+        self.empty_reads = 0
         e = self.editor
         self.editing = {
             "left": e.left, "right": e.right, "home": e.home, "end": e.end,
@@ -128,12 +132,23 @@ class App:
         self.screen.clear()
 
     def _keys(self, now: float) -> bool:
-        """Read every key waiting (get_wch, so UTF-8 arrives as characters) and apply it."""
+        """Read every key waiting (get_wch, so UTF-8 arrives as characters) and apply it.
+
+        A terminal that has gone away stays readable with nothing to read;
+        after many such turns in a row the client leaves instead of spinning.
+        """
         got = False
         while True:
             try:
                 key = self.screen.get_wch()
             except curses.error:
+                if got:
+                    self.empty_reads = 0
+                else:
+                    self.empty_reads += 1
+                    if self.empty_reads == _HANGUP_READS:
+                        self.selector.unregister(sys.stdin.fileno())
+                        self.session.quit("Terminal closed", now)
                 return got
             got = True
             action, text = keys.action_for(key)

@@ -155,14 +155,14 @@ class Session:
         if state.join_due is not None and now >= state.join_due:
             state.join_due = None
             if state.room is None:
-                self.conn.send("JOIN", state.wanted_room)
+                self._send(("JOIN", state.wanted_room), now)
         silent = now - self.last_heard
         if silent >= IDLE_GIVE_UP:
             self._lost(f"no reply from the server for {int(silent)} seconds", now)
             return
         if silent >= IDLE_PING and not self.pinged:
             self.pinged = True
-            self.conn.send("PING", "keepalive")
+            self._send(("PING", "keepalive"), now)
         self._send_waiting(now)
         self._flush(now)
 

@@ -343,3 +343,17 @@ def test_a_terminal_that_cannot_do_full_screen_gets_line_mode(chat_server) -> No
         assert term.wait_exit() == 0
     finally:
         term.close()
+
+
+def test_closing_the_terminal_sends_quit(spawn, chat_server) -> None:
+    bob = peer(chat_server, "bob")
+    alice = spawn("alice")
+    bob.expect(r"^:alice!\S+ JOIN #lobby")
+    alice.ended = True
+    alice.proc.fileobj.close()  # the ssh session drops: the kernel sends SIGHUP
+    bob.expect(r"^:alice!\S+ QUIT :Terminal closed$")
+    deadline = time.monotonic() + 5
+    while alice.proc.isalive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alice.proc.isalive()
+    bob.close()
