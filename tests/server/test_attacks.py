@@ -94,6 +94,20 @@ def from_mallory(lines: list[str]) -> list[str]:
     return [line for line in lines if line.startswith(":mallory!")]
 
 
+def read_matching(client: IrcClient, pattern: str, count: int, timeout: float) -> list[str]:
+    """Read until `count` lines matched `pattern`, within `timeout` seconds; return them."""
+    regex = re.compile(pattern)
+    deadline = time.monotonic() + timeout
+    matched: list[str] = []
+    while len(matched) < count:
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, f"only {len(matched)} of {count} lines matching {pattern!r}"
+        line = client.read_line(remaining)
+        if regex.search(line):
+            matched.append(line)
+    return matched
+
+
 @pytest.fixture
 def arena_factory() -> Iterator:
     made: list[tuple[ServerProcess, Arena]] = []
@@ -484,21 +498,24 @@ def test_a_client_that_does_not_read_is_cut_off_at_the_sendq(arena_factory):
     arena.witnesses_still_chat()
 
 
+def test_a_megabyte_in_one_send_does_not_starve_the_listeners(arena_factory):
+    """With flood control off, one sender's megabyte must not pile up in the others' SendQs.
+
+    The reader gives the writers a turn after every read; without that, the
+    whole megabyte is relayed before any writer runs and the witnesses, who
+    read perfectly well, are cut off with "SendQ exceeded".
+    """
+    arena = arena_factory(*LOOSE, "--flood-burst", "100000", "--flood-rate", "100000")
+    flooder = arena.attacker("flooder")
+    text = "f" * 400
+    flooder.send(*(f"PRIVMSG #lobby :{i} {text}" for i in range(2500)))
+    for witness in (arena.alice, arena.bob):
+        relayed = read_matching(witness, r"^:flooder!m@127\.0\.0\.1 PRIVMSG #lobby :", 2500, timeout=10)
+        assert relayed[-1] == f":flooder!m@127.0.0.1 PRIVMSG #lobby :2499 {text}"
+    arena.witnesses_still_chat()
+
+
 # --- many connections and the admission limits --------------------------------
-
-def read_matching(client: IrcClient, pattern: str, count: int, timeout: float) -> list[str]:
-    """Read until `count` lines matched `pattern`, within `timeout` seconds; return them."""
-    regex = re.compile(pattern)
-    deadline = time.monotonic() + timeout
-    matched: list[str] = []
-    while len(matched) < count:
-        remaining = deadline - time.monotonic()
-        assert remaining > 0, f"only {len(matched)} of {count} lines matching {pattern!r}"
-        line = client.read_line(remaining)
-        if regex.search(line):
-            matched.append(line)
-    return matched
-
 
 def test_five_hundred_connections_at_once(arena):
     socks = [socket.create_connection(arena.server.address, timeout=10) for _ in range(500)]
@@ -506,6 +523,7 @@ def test_five_hundred_connections_at_once(arena):
         sock.sendall(b"NICK c%d\r\nUSER c 0 * :Crowd\r\n" % i)
     joins = read_matching(arena.bob, r"^:c\d+!c@127\.0\.0\.1 JOIN #lobby$", 500, timeout=20)
     assert len(set(joins)) == 500
+    print(f"500 connections: server RSS {vm_kib(arena.server.proc.pid, 'VmRSS')} KiB")
     arena.witnesses_still_chat()
     arena.alice.send("LUSERS")
     assert arena.alice.expect(r" 251 ") == ":irc.test 251 alice :There are 502 users and 0 invisible on 1 servers"
@@ -599,6 +617,15 @@ def test_vanishing_mid_line_delivers_nothing_of_that_line(arena):
         ":mallory!m@127.0.0.1 PRIVMSG #lobby :complete",
         ":mallory!m@127.0.0.1 QUIT :Remote host closed the connection",
     ]
+    arena.witnesses_still_chat()
+
+
+def test_lines_after_quit_in_the_same_send_are_never_run(arena):
+    mallory = arena.attacker()
+    mallory.send("QUIT :gone", "PRIVMSG #lobby :ghost", "NICK ghost")
+    assert mallory.read_until_closed() == ["ERROR :Closing Link: 127.0.0.1 (gone)"]
+    assert arena.alice.expect(r" QUIT ") == ":mallory!m@127.0.0.1 QUIT :gone"
+    assert not any("ghost" in line for line in arena.alice.sync() + arena.bob.sync() + arena.alice.seen)
     arena.witnesses_still_chat()
 
 
