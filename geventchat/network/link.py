@@ -33,6 +33,9 @@ log = logging.getLogger("geventchat")
 
 COMMAND_TIMEOUT = 2.0  # a command Redis does not answer in this long counts as Redis gone
 CONNECT_TIMEOUT = 2.0
+SUBSCRIPTION_TIMEOUT = 10.0
+POOL_SIZE = 32  # command connections per node
+POOL_WAIT = 5.0  # longest wait for a free one before Redis counts as gone
 POLL = 0.5  # the subscriber wakes this often to notice a reset or close
 RETRY_MIN = 0.1
 BATCH = 512  # outbox items per pipeline
@@ -46,12 +49,18 @@ class RedisLink:
         self.node = node
         self.keys = keys
         self.retry_max = retry_max
-        self.redis = redis.Redis.from_url(
-            url, socket_timeout=COMMAND_TIMEOUT, socket_connect_timeout=CONNECT_TIMEOUT,
+        # Bounded and blocking: a thousand clients registering at once wait their
+        # turn for one of POOL_SIZE connections instead of failing the pool.
+        pool = redis.BlockingConnectionPool.from_url(
+            url, max_connections=POOL_SIZE, timeout=POOL_WAIT,
+            socket_timeout=COMMAND_TIMEOUT, socket_connect_timeout=CONNECT_TIMEOUT,
             retry=Retry(NoBackoff(), 0),
         )
+        self.redis = redis.Redis(connection_pool=pool)
+        # Reads on the subscription happen only once data is there (get_message polls),
+        # so its timeout only bounds a Redis that hangs mid-reply or on a health check.
         self._sub_client = redis.Redis.from_url(
-            url, socket_timeout=None, socket_connect_timeout=CONNECT_TIMEOUT,
+            url, socket_timeout=SUBSCRIPTION_TIMEOUT, socket_connect_timeout=CONNECT_TIMEOUT,
             retry=Retry(NoBackoff(), 0), health_check_interval=10,
         )
         self._claim = self.redis.register_script(scripts.CLAIM)

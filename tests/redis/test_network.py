@@ -183,3 +183,32 @@ def test_conflict_after_outage_goes_to_the_earlier_signon(redis_server, start_no
     assert not any(" NICK " in l for l in first.seen if l.startswith(":zed") and "NICK zed" in l)
     first.send("WHOIS zed")
     first.expect(r" 312 zed zed n1\.test ")
+
+
+def test_a_node_stopped_with_sigterm_says_goodbye_and_frees_its_nicks(start_node, client):
+    n1, n2 = start_node("n1"), start_node("n2")
+    alice = client(n1).register("alice")
+    bob = client(n2).register("bob")
+    alice.expect(rf"^:bob{PREFIX} JOIN")
+    assert n2.stop() == 0
+    assert alice.expect("QUIT") == ":bob!user@127.0.0.1 QUIT :Server shutting down"
+    client(n1).register("bob")  # free at once, not after the node timeout
+
+
+def test_a_node_starts_while_redis_is_down_and_joins_when_it_is_up(redis_server, start_node, client):
+    n1 = start_node("n1")
+    redis_server.stop()
+    from tests.support.server import start_server
+    n2 = start_server("--redis", redis_server.url, "--node-name", "n2", "--redis-retry-max", "0.3",
+                      server_name="n2.test")
+    try:
+        n2.wait_log(r"Redis at .* unreachable")
+        bob = client(n2).register("bob")  # serves its own clients meanwhile
+        redis_server.restart()
+        n2.wait_log(r"Redis at .* is back")
+        alice = client(n1).register("alice")
+        bob.expect(rf"^:alice{PREFIX} JOIN")
+        alice.send("WHOIS bob")
+        alice.expect(r" 312 alice bob n2\.test ")
+    finally:
+        n2.stop()

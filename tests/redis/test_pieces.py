@@ -1,0 +1,89 @@
+"""The network's pure pieces without Redis: the envelope, records, and the
+registry's mirror and offline claims (against a fake link)."""
+
+from __future__ import annotations
+
+from geventchat.core.state import User
+from geventchat.network import envelope as E
+from geventchat.network.records import default_node_name, from_record, node_of, to_record
+from geventchat.network.redis_registry import RedisRegistry
+
+
+def user(uid: str, nick: str, signon: float = 1.0) -> User:
+    return User(uid=uid, nick=nick, user="u", host="h", realname="R N", server="s.test", signon=signon)
+
+
+def test_envelope_round_trip_keeps_the_line_bytes_exactly():
+    line = b":a!u@h PRIVMSG #lobby :caf\xc3\xa9 \xff\n{\"k\":1}\r\n"
+    data = E.encode("n1", E.ROOM, {"r": "#lobby", "s": "n1/3"}, line)
+    assert E.origin_of(data) == b"n1"
+    env = E.decode(data)
+    assert (env.origin, env.kind, env.fields, env.line) == ("n1", E.ROOM, {"r": "#lobby", "s": "n1/3"}, line)
+
+
+def test_records_and_uids():
+    u = user("irc.a-12/7", "Bob[")
+    assert from_record(to_record(u)).prefix == u.prefix
+    assert node_of(u.uid) == "irc.a-12"
+    assert default_node_name("irc.example.org", 42) == "irc.example.org-42"
+    assert default_node_name("we:ird/name", 1) == "we_ird_name-1"
+
+
+class FakeLink:
+    def __init__(self) -> None:
+        self.connected = True
+        self.owners: dict[str, str] = {}
+        self.sent: list[tuple] = []
+
+    def claim(self, folded: str, uid: str) -> str:
+        return self.owners.setdefault(folded, uid)
+
+    def release(self, folded: str, uid: str) -> None:
+        if self.owners.get(folded) == uid:
+            del self.owners[folded]
+
+    def user_changed(self, u: User, renamed: bool = False) -> None:
+        self.sent.append(("nick" if renamed else "add", u.nick))
+
+    def user_gone(self, u: User) -> None:
+        self.sent.append(("del", u.nick))
+
+
+def test_claims_go_to_redis_under_rfc1459_folding():
+    link = FakeLink()
+    reg = RedisRegistry(link, "n1")
+    link.owners["bob{"] = "n2/1"  # held on another node
+    assert not reg.claim_nick("BOB[", "n1/1")
+    assert reg.claim_nick("alice", "n1/1")
+    assert link.owners["alice"] == "n1/1"
+    reg.release_nick("Alice", "n1/1")
+    assert "alice" not in link.owners
+
+
+def test_offline_claims_check_the_mirror():
+    link = FakeLink()
+    reg = RedisRegistry(link, "n1")
+    reg.remote_add(user("n2/1", "bob"))
+    link.connected = False
+    assert not reg.claim_nick("Bob", "n1/1")
+    assert reg.claim_nick("carol", "n1/1")
+    assert reg.held == {"carol": "n1/1"}  # re-claimed when Redis is back
+
+
+def test_the_mirror_answers_find_users_and_len():
+    link = FakeLink()
+    reg = RedisRegistry(link, "n1")
+    mine = user("n1/1", "alice")
+    assert reg.claim_nick("alice", mine.uid)
+    reg.add(mine)
+    reg.remote_add(user("n2/1", "bob"))
+    reg.remote_add(user("n3/1", "carol"))
+    assert len(reg) == 3 and reg.local_count() == 1 and reg.max_users == 3
+    assert reg.find("BOB").uid == "n2/1"
+    assert reg.remote_rename("n2/1", "Robert")[1] == "bob!u@h"
+    assert reg.find("bob") is None and reg.find("robert").nick == "Robert"
+    assert [u.nick for u in reg.drop_node("n3")] == ["carol"]
+    assert sorted(u.nick for u in reg.users()) == ["Robert", "alice"]
+    assert reg.remote_nodes() == {"n2"}
+    reg.remove(mine)
+    assert link.sent == [("add", "alice"), ("del", "alice")] and "alice" not in link.owners
