@@ -51,14 +51,16 @@ def welcome(ctx: Context) -> None:
 def lusers(ctx: Context) -> None:
     chat = ctx.chat
     users = len(chat.registry)
+    local = chat.registry.local_count()
+    servers = chat.registry.server_count()
     unknown = chat.unregistered_count()
-    ctx.reply(N.RPL_LUSERCLIENT, f"There are {users} users and 0 invisible on 1 servers")
+    ctx.reply(N.RPL_LUSERCLIENT, f"There are {users} users and 0 invisible on {servers} servers")
     if unknown:
         ctx.reply(N.RPL_LUSERUNKNOWN, str(unknown), "unknown connection(s)")
     ctx.reply(N.RPL_LUSERCHANNELS, "1", "channels formed")
-    ctx.reply(N.RPL_LUSERME, f"I have {users} clients and 0 servers")
+    ctx.reply(N.RPL_LUSERME, f"I have {local} clients and {servers - 1} servers")
     peak = str(chat.registry.max_users)
-    ctx.reply(N.RPL_LOCALUSERS, str(users), peak, f"Current local users {users}, max {peak}")
+    ctx.reply(N.RPL_LOCALUSERS, str(local), peak, f"Current local users {local}, max {peak}")
     ctx.reply(N.RPL_GLOBALUSERS, str(users), peak, f"Current global users {users}, max {peak}")
 
 

@@ -78,3 +78,11 @@ class Registry:
 
     def __len__(self) -> int:
         return len(self._users)
+
+    def local_count(self) -> int:
+        """Users on this server; len() counts the whole network where there is one."""
+        return len(self._users)
+
+    def server_count(self) -> int:
+        """Servers in the network, this one included."""
+        return 1

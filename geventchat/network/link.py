@@ -39,6 +39,7 @@ POOL_WAIT = 5.0  # longest wait for a free one before Redis counts as gone
 POLL = 0.5  # the subscriber wakes this often to notice a reset or close
 RETRY_MIN = 0.1
 BATCH = 512  # outbox items per pipeline
+OUTBOX_LIMIT = 100_000  # items waiting for Redis before it counts as gone
 
 Op = Callable[[object], None]  # adds commands to a pipeline
 
@@ -155,16 +156,18 @@ class RedisLink:
         self.queue(op)
 
     def send(self, channel: str, data: bytes) -> None:
-        if self.connected:
-            self._outbox.append((channel, data))
-            self._idle.clear()
-            self._wake.set()
+        self.queue((channel, data))
 
-    def queue(self, op: Op) -> None:
-        if self.connected:
-            self._outbox.append(op)
-            self._idle.clear()
-            self._wake.set()
+    def queue(self, item: Op | tuple[str, bytes]) -> None:
+        """Append to the outbox; a Redis that cannot keep up is treated as gone (bounded memory)."""
+        if not self.connected:
+            return
+        if len(self._outbox) >= OUTBOX_LIMIT:
+            self.lost(RedisError(f"more than {OUTBOX_LIMIT} items waiting to be sent"))
+            return
+        self._outbox.append(item)
+        self._idle.clear()
+        self._wake.set()
 
     # --- greenlets -------------------------------------------------------
 

@@ -63,13 +63,16 @@ class Liveness:
         members = pipe.execute()[-1]
         others = sorted(({m.decode() for m in members} | node.registry.remote_nodes()) - {node.name})
         if not others:
+            node.registry.live_nodes = set()
             return
         pipe = node.link.redis.pipeline(transaction=False)
         for other in others:
             pipe.exists(keys.alive(other))
         since_connect = node.link.connected_since
-        for other, alive in zip(others, pipe.execute()):
-            if not alive and now - since_connect >= self.timeout:
+        alive = dict(zip(others, pipe.execute()))
+        node.registry.live_nodes = {other for other, up in alive.items() if up}
+        for other, up in alive.items():
+            if not up and now - since_connect >= self.timeout:
                 self.declare_dead(other)
 
     def declare_dead(self, dead: str) -> None:

@@ -30,6 +30,7 @@ class RedisRegistry(Registry):
         self.held: dict[str, str] = {}  # folded nick -> local uid holding it (registered or not)
         self._remote: dict[str, User] = {}  # uid -> user on another node
         self._remote_nicks: dict[str, User] = {}  # folded nick -> user on another node
+        self.live_nodes: set[str] = set()  # other nodes with a heartbeat, as last seen
 
     # --- the seam the core calls ----------------------------------------
 
@@ -87,6 +88,9 @@ class RedisRegistry(Registry):
 
     def local_count(self) -> int:
         return super().__len__()
+
+    def server_count(self) -> int:
+        return 1 + len(self.live_nodes | self.remote_nodes())
 
     def remote_nodes(self) -> set[str]:
         return {node_of(uid) for uid in self._remote}

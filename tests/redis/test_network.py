@@ -80,7 +80,8 @@ def test_whois_names_ison_userhost_who_lusers_across_nodes(three):
     who = [l for l in alice.sync() if " 352 " in l]
     assert len(who) == 3 and any(" n2.test bob " in l for l in who)
     bob.send("LUSERS")
-    bob.expect(r" 251 bob :There are 3 users")
+    bob.expect(r" 251 bob :There are 3 users and 0 invisible on 3 servers$")
+    bob.expect(r" 255 bob :I have 1 clients and 2 servers$")
 
 
 def test_each_senders_order_is_kept_everywhere(three):
