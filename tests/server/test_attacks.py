@@ -9,6 +9,7 @@ NUL or more than 512 bytes.
 from __future__ import annotations
 
 import itertools
+import random
 import re
 import socket
 import struct
@@ -445,6 +446,7 @@ def test_slowloris_connections_time_out_from_connect(arena_factory):
     assert len(closed_after) == len(lorises), "slowloris connections still open after 5 s"
     assert all(0.9 <= after < 3 for after in closed_after.values()), closed_after
     assert set(received) == {b"ERROR :Closing Link: 127.0.0.1 (Registration timed out)\r\n"}
+    arena.client().register("loris0", "l", "The nick was released")
     arena.witnesses_still_chat()
 
 
@@ -627,6 +629,31 @@ def test_lines_after_quit_in_the_same_send_are_never_run(arena):
     assert arena.alice.expect(r" QUIT ") == ":mallory!m@127.0.0.1 QUIT :gone"
     assert not any("ghost" in line for line in arena.alice.sync() + arena.bob.sync() + arena.alice.seen)
     arena.witnesses_still_chat()
+
+
+GARBAGE = [b"PRIVMSG ", b"NOTICE ", b"NICK ", b"USER ", b"JOIN ", b"WHOIS ", b"MODE ", b"QUIT", b"CAP LS ",
+           b"#lobby ", b"alice ", b"bob ", b"ALICE", b"{x}", b":", b" :", b",", b"@", b"!", b" ", b"\r", b"\n",
+           b"\r\n", b"\0", b"\xff\xfe", b"\xc3", b"\xe2\x80\xa8", b"irc.test ", b"001 ", b"x" * 600]
+
+
+def test_seeded_garbage_from_many_clients(arena):
+    """Random mixes of command words, separators and bad bytes: no traceback, witnesses unharmed."""
+    rng = random.Random(5)
+    attackers = [arena.client() for _ in range(8)]
+    for index, attacker in enumerate(attackers[:4]):
+        attacker.register(f"g{index}", "g", "Garbage")
+    for _ in range(40):
+        for attacker in attackers:
+            chunk = b"".join(rng.choice(GARBAGE) if rng.random() < 0.8 else rng.randbytes(rng.randint(1, 30))
+                             for _ in range(rng.randint(1, 60)))
+            try:
+                attacker.send_raw(chunk)
+            except OSError:
+                pass  # closed for flooding or by a QUIT in the garbage: that is the server's right
+    for attacker in attackers:
+        reset(attacker.sock)
+    arena.witnesses_still_chat()
+    assert "Traceback" not in arena.server.log_text()
 
 
 BUGGY_HANDLER = """
