@@ -426,7 +426,7 @@ def test_slowloris_connections_time_out_from_connect(arena_factory):
         loris.sock.setblocking(False)
     started = time.monotonic()
     step = 0
-    while len(closed_after) < len(lorises) and time.monotonic() - started < 5:
+    while len(closed_after) < len(lorises) and time.monotonic() - started < 6:
         for i, loris in enumerate(lorises):
             if i in closed_after:
                 continue
@@ -443,8 +443,8 @@ def test_slowloris_connections_time_out_from_connect(arena_factory):
                 closed_after[i] = time.monotonic() - started
         step += 1
         time.sleep(0.02)  # the trickle's pace, not an assertion
-    assert len(closed_after) == len(lorises), "slowloris connections still open after 5 s"
-    assert all(0.9 <= after < 3 for after in closed_after.values()), closed_after
+    assert len(closed_after) == len(lorises), "slowloris connections still open after 6 s"
+    assert all(0.9 <= after < 4 for after in closed_after.values()), closed_after
     assert set(received) == {b"ERROR :Closing Link: 127.0.0.1 (Registration timed out)\r\n"}
     arena.client().register("loris0", "l", "The nick was released")
     arena.witnesses_still_chat()
