@@ -32,7 +32,7 @@ def test_welcome_status_bar_and_input_line(spawn) -> None:
     y = len(alice.display) - 2
     assert all(cell.reverse for cell in alice.cells(y)), "the status bar is in reverse video"
     assert alice.input_line() == "[#lobby]"
-    assert alice.cursor() == (23, len("[#lobby] "))
+    alice.wait_for(lambda t: t.cursor() == (23, len("[#lobby] ")), "the cursor on the input line")
 
 
 def test_message_reaches_the_other_pane_with_nick_join_and_count(spawn) -> None:
@@ -174,7 +174,7 @@ def test_history_recall_and_editing_keys(spawn) -> None:
     alice.press("left", "left", "left")
     alice.type("o")
     alice.wait_for(lambda t: t.input_line() == "[#lobby] hello world", "an insert in the middle")
-    assert alice.cursor()[1] == len("[#lobby] hello wo")
+    alice.wait_for(lambda t: t.cursor() == (23, len("[#lobby] hello wo")), "the cursor after the insert")
     alice.press("ctrl-a")
     alice.type(">> ")
     alice.press("end", "backspace", "ctrl-w")
@@ -217,7 +217,7 @@ def test_utf8_typed_and_received_with_wide_characters(spawn, chat_server) -> Non
     alice.type("héllo ☃ 漢字")
     alice.wait_for(lambda t: t.input_line() == "[#lobby] héllo ☃ 漢字", "UTF-8 in the input line")
     # Two wide characters take four cells: the cursor is where the next one goes.
-    assert alice.cursor()[1] == len("[#lobby] héllo ☃ ") + 4
+    alice.wait_for(lambda t: t.cursor() == (23, len("[#lobby] héllo ☃ ") + 4), "the cursor after 漢字")
     alice.press("backspace")
     alice.wait_for(lambda t: t.cursor()[1] == len("[#lobby] héllo ☃ ") + 2, "Backspace over a wide char")
     alice.type("字")
