@@ -191,6 +191,18 @@ def _terminal_size() -> tuple[int, int]:
     return curses.LINES, curses.COLS
 
 
+def _no_flow_control() -> None:
+    """Turn off Ctrl-S/Ctrl-Q flow control: a stray Ctrl-S would freeze the screen (and,
+    with our writes blocked, the network). endwin() restores the terminal's own modes."""
+    try:
+        attrs = termios.tcgetattr(sys.stdin.fileno())
+        attrs[0] &= ~termios.IXON
+        termios.tcsetattr(sys.stdin.fileno(), termios.TCSANOW, attrs)
+        curses.def_prog_mode()
+    except (termios.error, curses.error):
+        pass
+
+
 def _drain(fd: int) -> None:
     try:
         while os.read(fd, 512):
@@ -216,6 +228,7 @@ def run(config: ClientConfig, sock: socket.socket) -> int:
         curses.cbreak()
         screen.keypad(True)
         screen.nodelay(True)
+        _no_flow_control()
         try:
             curses.set_escdelay(25)
             curses.curs_set(1)

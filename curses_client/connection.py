@@ -60,12 +60,15 @@ class Connection:
         self.closed = False
 
     @classmethod
-    def start(cls, host: str, port: int) -> "Connection":
-        """Begin a non-blocking connect; wants_write() is True until it completes."""
-        info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-        sock = socket.socket(info[0], info[1], info[2])
+    def start(cls, family: int, address: tuple) -> "Connection":
+        """Begin a non-blocking connect to a resolved address; wants_write() is True until it completes.
+
+        The address is the one the first connection reached, so reconnecting
+        never blocks on a name lookup.
+        """
+        sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setblocking(False)
-        code = sock.connect_ex(info[4])
+        code = sock.connect_ex(address)
         if code not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY):
             sock.close()
             raise ConnectionLost(os.strerror(code))

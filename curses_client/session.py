@@ -52,11 +52,13 @@ class Session:
         self.quitting_until: float | None = None
         self.done = False
         self.exit_status = 0
+        self.peer: tuple[int, tuple] = (socket.AF_INET, (config.host, config.port))
 
     # --- connecting ------------------------------------------------------
     def attach(self, sock: socket.socket, now: float) -> None:
         """Use an already connected socket (the first connection, made before the UI)."""
         self.conn = Connection(sock, connected=True)
+        self.peer = (sock.family, sock.getpeername())
         self._register(now)
 
     def connect(self, now: float) -> None:
@@ -65,7 +67,7 @@ class Session:
         self.state.detail = ""
         self.state.changed = True
         try:
-            self.conn = Connection.start(self.config.host, self.config.port)
+            self.conn = Connection.start(*self.peer)
         except (OSError, ConnectionLost) as error:
             self._lost(describe(error), now)
             return

@@ -32,7 +32,7 @@ def spawn(chat_server):
             # A shell that reports the terminal's modes after the client exits: proof it was restored.
             # `trap true INT` (not '') so the client does not inherit SIGINT as ignored.
             report = ('echo "EXIT:$? MODES: $(stty -a | tr " ;" "\\n\\n" | '
-                      'grep -xE -- "-?(icanon|echo|isig)" | tr "\\n" " ")"')
+                      'grep -xE -- "-?(icanon|echo|isig|ixon)" | tr "\\n" " ")"')
             argv = ["sh", "-c", f"trap true INT; {shlex.join(argv)}; {report}"]
         term = Terminal(argv, rows=rows, cols=cols, name=nick)
         for other in started:

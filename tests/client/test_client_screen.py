@@ -78,7 +78,7 @@ def test_join_and_quit_with_message_change_the_count(spawn, chat_server) -> None
     bob.send_line("/quit gone fishing")
     alice.wait_pane("bob quit (gone fishing)")
     alice.wait_status("#lobby (1 user)")
-    bob.wait_text("EXIT:0 MODES: isig icanon echo")
+    bob.wait_text("EXIT:0 MODES: ixon isig icanon echo")
 
 
 def test_resize_smaller_larger_and_too_small_keeps_input_and_scrollback(spawn) -> None:
@@ -179,6 +179,7 @@ def test_history_recall_and_editing_keys(spawn) -> None:
     alice.type(">> ")
     alice.press("end", "backspace", "ctrl-w")
     alice.wait_for(lambda t: t.input_line() == "[#lobby] >> hello", "Home, End, Backspace, Ctrl-W")
+    alice.proc.write(b"\x13")  # Ctrl-S: no flow control, the screen must not freeze
     alice.press("home", "delete", "delete", "delete", "ctrl-e")
     alice.wait_for(lambda t: t.input_line() == "[#lobby] hello", "Delete")
     alice.press("enter")
@@ -309,7 +310,7 @@ def test_no_reconnect_keeps_the_screen_until_quit(spawn) -> None:
         alice.wait_pane("Disconnected: the server closed the connection")
         alice.wait_status("not reconnecting")
         alice.send_line("/quit")
-        alice.wait_text("MODES: isig icanon echo")
+        alice.wait_text("MODES: ixon isig icanon echo")
     finally:
         server.stop()
 
@@ -320,7 +321,7 @@ def test_ctrl_c_sends_quit_and_restores_the_terminal(spawn, chat_server) -> None
     bob.expect(r"^:alice!\S+ JOIN #lobby")
     alice.press("ctrl-c")
     bob.expect(r"^:alice!\S+ QUIT :")
-    alice.wait_text("EXIT:0 MODES: isig icanon echo")
+    alice.wait_text("EXIT:0 MODES: ixon isig icanon echo")
     assert not alice.has("Traceback"), alice.dump()
     bob.close()
 
