@@ -27,7 +27,7 @@ from ..core.state import User
 from . import envelope as E
 from . import scripts
 from .keys import Keys
-from .records import to_record
+from .records import to_record, uid_prefix
 
 log = logging.getLogger("geventchat")
 
@@ -126,6 +126,14 @@ class RedisLink:
     def release(self, folded: str, uid: str) -> None:
         keys = [self.keys.nick(folded), self.keys.held(self.node)]
         self.queue(lambda pipe: self._release(keys=keys, args=[uid, folded], client=pipe))
+
+    def release_now(self, folded: str) -> None:
+        """Free a nick if this node still holds it in Redis, whichever of its uids."""
+        owner = self.redis.get(self.keys.nick(folded))
+        uid = owner.decode() if owner else ""
+        if not uid.startswith(uid_prefix(self.node)):
+            uid = ""  # someone else's now: only drop it from our held set
+        self._release(keys=[self.keys.nick(folded), self.keys.held(self.node)], args=[uid, folded])
 
     def user_changed(self, user: User, renamed: bool = False) -> None:
         """A local user registered or changed nick: the directory and every node hear of it."""

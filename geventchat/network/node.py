@@ -149,6 +149,8 @@ class NetworkNode:
         keys, redis, link = self.keys, self.link.redis, self.link
         local = {u.uid: u for u in self.registry.local_users()}
         losers = []
+        for stale in {m.decode() for m in redis.smembers(keys.held(self.name))} - set(self.registry.held):
+            link.release_now(stale)  # released while Redis was away (it may have kept our keys)
         for folded, uid in list(self.registry.held.items()):
             nick_key, held_key = keys.nick(folded), keys.held(self.name)
             owner = link.claim_or_raise(folded, uid)
