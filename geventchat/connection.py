@@ -1,8 +1,10 @@
-"""One client's socket: a reader (the handle greenlet) and a writer greenlet.
+"""One client's socket: a reader (the handle greenlet) and a SendQueue flushed from the event loop.
 
-They are joined by a SendQueue bounded in bytes: delivering to a client only
-appends to its queue, so a slow or dead reader never blocks a sender; past
-the limit the client is closed with "SendQ exceeded" and its queue freed.
+Delivering to a client only appends to its queue, bounded in bytes, so a slow
+or dead reader never blocks a sender; past the limit the client is closed
+with "SendQ exceeded" and its queue freed. The queue is sent by a callback on
+the event loop (one non-blocking send per batch), and by a short-lived
+drainer greenlet only while the client's socket is full.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import time
 from typing import TYPE_CHECKING, Callable
 
 import gevent
-from gevent.event import Event
 
 from .core.chat import INTERNAL_ERROR
 from .protocol.framing import TOO_LONG, LineBuffer
@@ -42,27 +43,28 @@ _DISCARD = _Discard()
 
 
 class SendQueue:
-    """Outgoing bytes for one client; put() never blocks, take() waits for data.
+    """Outgoing bytes for one client: put() never blocks; the owner takes batches to send.
 
-    put() runs once per delivered line, so it does the least: append, wake the
-    writer on the first item, and count bytes only once the queue is long
-    enough to have passed the limit (a line is at most MAX_LINE bytes); the
-    count is exact when it runs, so the overflow is caught at the very put
-    that causes it. A closed queue's puts go to _DISCARD: no flag to test.
+    put() runs once per delivered line, so it does the least: append, tell the
+    owner on the first item (on_ready), and count bytes only once the queue
+    is long enough to have passed the limit (a line is at most MAX_LINE
+    bytes); the count is exact when it runs, so the overflow is caught at the
+    very put that causes it. A closed queue's puts go to _DISCARD: no flag to test.
     """
 
-    __slots__ = ("_items", "_rest", "_counted", "_bytes", "_check_at", "_wake", "limit", "closed", "_on_overflow")
+    __slots__ = ("_items", "_rest", "_counted", "_bytes", "_check_at", "limit", "closed",
+                 "_on_overflow", "_on_ready")
 
-    def __init__(self, limit: int, on_overflow: Callable[[], None]) -> None:
+    def __init__(self, limit: int, on_overflow: Callable[[], None], on_ready: Callable[[], None]) -> None:
         self._items: list[bytes] = []
         self._rest: list[bytes] = []  # what was queued when close() came: still to send
         self._counted = 0  # items whose bytes are summed in _bytes
         self._bytes = 0
         self._check_at = limit // MAX_LINE + 1  # queue length at which the limit could be passed
-        self._wake = Event()
         self.limit = limit
         self.closed = False
         self._on_overflow = on_overflow
+        self._on_ready = on_ready
 
     def put(self, data: bytes) -> None:
         items = self._items
@@ -71,55 +73,68 @@ class SendQueue:
         if count >= self._check_at:
             self._check(items, count)
         elif count == 1:
-            self._wake.set()
+            self._on_ready()
 
     def _check(self, items: list[bytes], count: int) -> None:
         size = self._bytes + sum(map(len, items[self._counted:]))
         if size > self.limit:
             self._items, self._rest, self.closed = _DISCARD, [], True  # freed, not sent
-            self._wake.set()
             self._on_overflow()
             return
         self._bytes, self._counted = size, count
         self._check_at = count + (self.limit - size) // MAX_LINE + 1
         if count == 1:
-            self._wake.set()
+            self._on_ready()
 
     def take(self) -> bytes | None:
-        """Everything queued, as one bytes; None once closed and drained."""
-        while not self.closed:
-            items = self._items
-            if items:
-                self._items, self._counted, self._bytes = [], 0, 0
-                self._check_at = self.limit // MAX_LINE + 1
-                return b"".join(items)
-            self._wake.clear()
-            self._wake.wait()
-        rest, self._rest = self._rest, []
-        return b"".join(rest) if rest else None
+        """Everything queued, as one bytes; None when there is nothing (for now, or for good once closed)."""
+        items = self._items
+        if items:
+            self._items, self._counted, self._bytes = [], 0, 0
+            self._check_at = self.limit // MAX_LINE + 1
+            return b"".join(items)
+        if self._rest:
+            rest, self._rest = self._rest, []
+            return b"".join(rest)
+        return None
 
     def close(self) -> None:
-        """No more puts; the writer drains what is queued and stops."""
+        """No more puts; what is queued is still taken."""
         if not self.closed:
             self._rest, self._items, self.closed = self._items, _DISCARD, True
-        self._wake.set()
+            if self._rest:
+                self._on_ready()
 
 
 class Connection:
-    __slots__ = ("server", "sock", "host", "queue", "session", "writer", "_deadline", "_write_error")
+    """One client: the reader is the handle greenlet; writing needs no greenlet of its own.
+
+    The first line queued schedules one flush on the event loop, which sends
+    the whole batch with one non-blocking send() from the hub: no greenlet
+    switch per batch, and an idle connection holds only its reader greenlet.
+    Only when the socket is full does a drainer greenlet take over, blocking
+    in sendall() until the queue is empty, then ending.
+    """
+
+    __slots__ = ("server", "sock", "host", "queue", "session", "_raw", "_loop", "_scheduled", "_drainer",
+                 "_finished", "_deadline", "_write_error")
 
     def __init__(self, server: ChatServer, sock: socket.socket, host: str) -> None:
         self.server = server
         self.sock = sock
         self.host = host
-        self.queue = SendQueue(server.config.sendq, self._sendq_exceeded)
+        self.queue = SendQueue(server.config.sendq, self._sendq_exceeded, self._schedule)
         self.session = None
-        self.writer: gevent.Greenlet | None = None
+        self._raw = getattr(sock, "_sock", sock)  # the non-blocking socket under gevent's wrapper
+        self._loop = gevent.get_hub().loop
+        self._scheduled = False
+        self._drainer: gevent.Greenlet | None = None
+        self._finished = False
         self._deadline: gevent.Greenlet | None = None
         self._write_error: str | None = None
 
     def run(self) -> None:
-        """The handle greenlet: read until the client leaves, then join the writer."""
+        """The handle greenlet: read until the client leaves, then flush what is queued."""
         chat = self.server.chat
         try:
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -127,7 +142,6 @@ class Connection:
             pass  # not TCP (tests may hand us a socketpair)
         self.session = chat.connect(self.host, self.queue.put, self._hang_up, time.time())
         log.info("connect %s from %s", self.session.uid, self.host)
-        self.writer = gevent.spawn(self._write_loop)
         reason = None
         try:
             reason = self._read_loop()
@@ -136,8 +150,12 @@ class Connection:
             reason = INTERNAL_ERROR
         finally:
             chat.quit(self.session, reason or "Connection closed", time.time())
-            self.writer.join(timeout=self.server.config.shutdown_grace)
-            self.writer.kill(block=False)
+            self._flush()
+            drainer = self._drainer
+            if drainer is not None:
+                drainer.join(timeout=self.server.config.shutdown_grace)
+                drainer.kill(block=False)
+            self._finished = True  # gevent closes the socket when run() returns
             if self._deadline is not None:
                 self._deadline.kill(block=False)
 
@@ -176,25 +194,58 @@ class Connection:
                 else:
                     chat.handle(session, msg, now)
             # recv() does not yield while data is waiting: without this a fast
-            # sender starves every writer and overflows its listeners' SendQs.
+            # sender starves every flush and overflows its listeners' SendQs.
             gevent.sleep(0)
         return None
 
-    def _write_loop(self) -> None:
-        take, send, sendall = self.queue.take, self.sock.send, self.sock.sendall
+    def _schedule(self) -> None:
+        """The queue got its first line: flush once the current greenlet yields."""
+        if not self._scheduled:
+            self._scheduled = True
+            self._loop.run_callback(self._flush)
+
+    def _flush(self) -> None:
+        """Send what is queued without blocking (this runs in the hub); a full socket gets a drainer."""
+        self._scheduled = False
+        if self._drainer is not None or self._finished:
+            return  # the drainer takes what is queued, in order
+        take, send = self.queue.take, self._raw.send
         try:
             while (data := take()) is not None:
-                # One send() is one system call and usually takes the whole batch;
-                # gevent's sendall() adds a getsockopt() call and memoryview slicing.
-                sent = send(data)
+                try:
+                    sent = send(data)
+                except BlockingIOError:
+                    sent = 0
                 if sent < len(data):
-                    sendall(memoryview(data)[sent:])
-        except ConnectionResetError:
-            self._write_error = "Connection reset by peer"
+                    self._drainer = gevent.spawn(self._drain, memoryview(data)[sent:])
+                    return
         except OSError as error:
-            self._write_error = f"Write error: {error.strerror or error}"
-        finally:
+            self._write_failed(error)
+            return
+        if self.queue.closed:
             self._shutdown_socket()
+
+    def _drain(self, pending: memoryview) -> None:
+        """The client reads slower than we write: block in sendall() until the queue is empty."""
+        take, sendall = self.queue.take, self.sock.sendall
+        try:
+            sendall(pending)
+            while (data := take()) is not None:
+                sendall(data)
+        except OSError as error:
+            self._drainer = None
+            self._write_failed(error)
+            return
+        self._drainer = None
+        if self.queue.closed:
+            self._shutdown_socket()
+
+    def _write_failed(self, error: OSError) -> None:
+        if isinstance(error, ConnectionResetError):
+            self._write_error = "Connection reset by peer"
+        else:
+            self._write_error = f"Write error: {error.strerror or error}"
+        self._shutdown_socket()
 
     def _hang_up(self) -> None:
         """The chat has queued the last line: flush it, but not for longer than the grace."""
@@ -206,11 +257,12 @@ class Connection:
         gevent.spawn(self._abort, SENDQ_EXCEEDED)
 
     def _abort(self, reason: str | None = None) -> None:
-        """Close now, without waiting for the writer to flush."""
+        """Close now, without waiting for the queue to flush."""
         if reason is not None and self.session is not None:
             self.server.chat.quit(self.session, reason, time.time())
-        if self.writer is not None:
-            self.writer.kill(block=False)
+        if self._drainer is not None:
+            self._drainer.kill(block=False)
+        self._finished = True
         self._shutdown_socket()
 
     def _shutdown_socket(self) -> None:
