@@ -89,7 +89,9 @@ def main(argv: list[str] | None = None) -> int:
         count = int(args.clients or 10_000)
         launcher.raise_fd_limit(count + 1000)
         s = connect.ConnectSettings(clients=count, idle=args.idle, workers=args.workers, join=args.join)
-        extra = ("--ping-interval", str(max(1.0, args.idle / 4)), "--ping-timeout", str(max(5.0, args.idle)))
+        # PINGs every few seconds, so the idle period has some to answer; a long timeout,
+        # since during the ramp a PING waits behind thousands of JOIN lines in each queue
+        extra = ("--ping-interval", str(max(2.0, args.idle / 4)), "--ping-timeout", "60")
         if not args.connect:
             print(f"geventchat also runs with {' '.join(extra)}, so the idle period includes PINGs to answer")
         runs = [_run(start, lambda srv: connect.run(srv, s, gen_cpus))
