@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from geventchat.protocol.message import ParseError, parse
+from geventchat.protocol.message import MAX_LINE, ParseError, parse
 from geventchat.protocol.names import valid_nick
 
 from .state import ChatState, Kind
@@ -19,6 +19,10 @@ from .state import ChatState, Kind
 Reply = tuple[str, ...]
 
 DEFAULT_QUIT = "Leaving"
+
+USERLEN_ALLOWANCE = 10
+HOSTLEN_ALLOWANCE = 63
+"""Until the server shows us our own prefix, assume the longest user and host it may use."""
 
 
 @dataclass
@@ -75,8 +79,48 @@ def say(state: ChatState, text: str, now: float) -> Outcome:
     if state.room is None and not state.wanted_room:
         state.error(now, "You are not in a room; /msg <nick> <text> to talk to someone")
         return Outcome()
-    state.add(now, Kind.MESSAGE, text, state.nick, own=True)
-    return Outcome([("PRIVMSG", state.target(), text)])
+    return _privmsg(state, state.target(), text, Kind.MESSAGE, now)
+
+
+def text_budget(state: ChatState, target: str, extra: int = 0) -> int:
+    """Bytes of text that fit in one PRIVMSG as the server relays it, with our prefix in front.
+
+    The server adds `:nick!user@host`; until the server has shown us ours
+    (in our JOIN), allow for the longest user and host names.
+    """
+    prefix = state.prefix or f"{state.nick}!{'u' * USERLEN_ALLOWANCE}@{'h' * HOSTLEN_ALLOWANCE}"
+    overhead = len(f":{prefix} PRIVMSG {target} :".encode()) + len(b"\r\n") + extra
+    return max(32, MAX_LINE - overhead)
+
+
+def split_text(text: str, budget: int) -> list[str]:
+    """Cut text into pieces of at most `budget` UTF-8 bytes, after a space when there is one.
+
+    So a long line reaches others whole, as several messages, instead of
+    being cut short by the 512-byte line limit.
+    """
+    pieces: list[str] = []
+    while len(text.encode()) > budget:
+        cut = len(text.encode()[:budget].decode("utf-8", "ignore"))  # characters that fit
+        space = text.rfind(" ", 0, cut + 1)
+        if space > cut // 2:
+            pieces.append(text[:space])
+            text = text[space + 1:]
+        else:
+            pieces.append(text[:cut])
+            text = text[cut:]
+    pieces.append(text)
+    return [piece for piece in pieces if piece] or [""]
+
+
+def _privmsg(state: ChatState, target: str, text: str, kind: Kind, now: float) -> Outcome:
+    """Send text to a room or a nick, split to fit, each piece echoed as we send it."""
+    action = kind is Kind.ACTION
+    out = Outcome()
+    for piece in split_text(text, text_budget(state, target, extra=len("\x01ACTION \x01") if action else 0)):
+        state.add(now, kind, piece, target if kind is Kind.PRIVATE_OUT else state.nick, own=True)
+        out.send.append(("PRIVMSG", target, f"\x01ACTION {piece}\x01" if action else piece))
+    return out
 
 
 @command("quit", "/quit [message]", False, "leave the chat (the message is shown to others)")
@@ -102,17 +146,12 @@ def _msg(state: ChatState, arg: str, now: float) -> Outcome:
     if not text:
         state.error(now, "Usage: /msg <nick> <text>")
         return Outcome()
-    if target.startswith("#"):
-        state.add(now, Kind.MESSAGE, text, state.nick, own=True)
-    else:
-        state.add(now, Kind.PRIVATE_OUT, text, target, own=True)
-    return Outcome([("PRIVMSG", target, text)])
+    return _privmsg(state, target, text, Kind.MESSAGE if target[:1] in "#&" else Kind.PRIVATE_OUT, now)
 
 
 @command("me", "/me <action>", True, "describe what you do (shown as * nick action)")
 def _me(state: ChatState, arg: str, now: float) -> Outcome:
-    state.add(now, Kind.ACTION, arg, state.nick, own=True)
-    return Outcome([("PRIVMSG", state.target(), f"\x01ACTION {arg}\x01")])
+    return _privmsg(state, state.target(), arg, Kind.ACTION, now)
 
 
 @command("whois", "/whois <nick>", True, "who someone is")

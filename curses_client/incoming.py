@@ -178,6 +178,7 @@ def join(state: ChatState, msg: Message, now: float) -> list[Reply]:
     nick, room = nick_of(msg.prefix), msg.param(0)
     if state.is_me(nick):
         state.room = room
+        state.prefix = msg.prefix or ""
         state.join_due = None
         state.members.clear()
         state.add_member(nick)
@@ -229,6 +230,7 @@ def nick(state: ChatState, msg: Message, now: float) -> list[Reply]:
     old, new = nick_of(msg.prefix), msg.param(0)
     if state.is_me(old):
         state.nick = new
+        state.prefix = new + (msg.prefix or "")[len(old):] if state.prefix else ""
         state.status(now, f"You are now known as {new}")
     else:
         state.status(now, f"{old} is now known as {new}")

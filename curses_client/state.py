@@ -205,6 +205,7 @@ class ChatState:
     server: str                       # the address given, until the server names itself
     wanted_room: str = "#lobby"
     asked_nick: str = ""              # the nick we asked for at registration
+    prefix: str = ""                  # our nick!user@host as others see it, from our JOIN
     room: str | None = None
     members: dict[str, str] = field(default_factory=dict)  # casefolded -> as spelled
     phase: Phase = Phase.CONNECTING

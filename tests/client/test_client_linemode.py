@@ -49,3 +49,22 @@ def test_plain_flag_and_bare_quit(chat_server) -> None:
     finally:
         client.close()
         bob.close()
+
+
+def test_a_long_line_reaches_others_whole(chat_server) -> None:
+    bob = IrcClient(chat_server.address).register("bob")
+    client = Piped("127.0.0.1", "alice", "Alice Tester", "alice", "--port", str(chat_server.port))
+    text = " ".join(f"word{i:03}" for i in range(250))  # about 2000 bytes
+    try:
+        client.wait_out("You joined #lobby")
+        client.write(text)
+        got = []
+        while " ".join(got) != text:
+            line = bob.expect(r"^:alice!\S+ PRIVMSG #lobby :")
+            got.append(line.split(" :", 1)[1])
+            assert len(got) <= 8, got
+        client.write("/quit")
+        assert client.proc.wait(5) == 0
+    finally:
+        client.close()
+        bob.close()

@@ -79,3 +79,31 @@ def test_help_lists_every_command() -> None:
     text = "\n".join(line.text for line in s.scrollback)
     for name in ("/quit", "/nick", "/msg", "/me", "/whois", "/names", "/who", "/raw", "/help"):
         assert name in text
+
+
+def test_long_lines_are_split_to_fit_the_relayed_line() -> None:
+    from geventchat.protocol.message import format_line
+
+    s = state()
+    s.prefix = "alice!alice@client.example.org"
+    text = " ".join(f"wörd{i:03}漢" for i in range(200))
+    out = parse_input(s, text, NOW)
+    assert len(out.send) > 1
+    for _, target, piece in out.send:
+        assert len(format_line("PRIVMSG", target, piece, prefix=s.prefix)) <= 512
+    assert " ".join(piece for _, _, piece in out.send) == text
+    assert [line.text for line in s.scrollback] == [piece for _, _, piece in out.send]
+
+
+def test_split_without_spaces_never_cuts_a_character() -> None:
+    from curses_client.commands import split_text
+
+    pieces = split_text("漢" * 100, 50)
+    assert all(len(p.encode()) <= 50 for p in pieces)
+    assert "".join(pieces) == "漢" * 100
+
+
+def test_long_action_keeps_the_ctcp_wrapping_in_every_piece() -> None:
+    out = parse_input(state(), "/me " + "x " * 400, NOW)
+    assert len(out.send) > 1
+    assert all(piece.startswith("\x01ACTION ") and piece.endswith("\x01") for _, _, piece in out.send)
