@@ -87,3 +87,29 @@ def test_the_mirror_answers_find_users_and_len():
     assert reg.remote_nodes() == {"n2"}
     reg.remove(mine)
     assert link.sent == [("add", "alice"), ("del", "alice")] and "alice" not in link.owners
+
+
+def test_chat_uids_carry_the_node_name():
+    """The bus routes a private line by the node in the uid: Chat must keep `node` as the uid's head."""
+    from geventchat.config import Config
+    from geventchat.core.chat import Chat
+    from geventchat.network.records import uid_prefix
+
+    chat = Chat(Config(server_name="n1.test"), node=uid_prefix("n1.test-77"))
+    session = chat.connect("127.0.0.1", lambda data: None, lambda: None, 0.0)
+    assert node_of(session.uid) == "n1.test-77"
+
+
+def test_network_usage_errors():
+    import subprocess
+    import sys
+
+    for argv, message in (
+        (["--redis", "localhost:6379"], "--redis takes a URL like redis://HOST:PORT/DB"),
+        (["--redis", "redis://127.0.0.1:1/0", "--node-name", "a/b"], "node names use letters"),
+        (["--redis", "redis://127.0.0.1:1/0", "--node-timeout", "1", "--redis-retry-max", "2"],
+         "--node-timeout must be at least twice --redis-retry-max"),
+    ):
+        result = subprocess.run([sys.executable, "-m", "geventchat", *argv], capture_output=True, text=True, timeout=30)
+        assert result.returncode == 2 and message in result.stderr, (argv, result.stderr)
+        assert "Traceback" not in result.stderr
