@@ -29,6 +29,10 @@ from .state import Registry, User
 log = logging.getLogger("geventchat")
 
 INTERNAL_ERROR = "Internal server error"
+
+NOTHING = Message("")
+"""A line with no command: nothing to run, but it went through flood control."""
+
 _NICK = attrgetter("nick")
 
 
@@ -90,11 +94,16 @@ class Chat:
         return session
 
     def parse(self, raw: bytes) -> Message | None:
-        """A received line as a Message, or None for a line with no command."""
+        """A received line as a Message, or None for an empty line.
+
+        A line that is not empty but has no command (spaces, NULs, tags only)
+        comes back as NOTHING: ignored like an empty line, yet it costs flood
+        budget, so a stream of them cannot keep the server busy for free.
+        """
         try:
             return parse(raw)
         except ParseError:
-            return None
+            return NOTHING if raw else None
 
     def flood_delay(self, session: Session, command: str, now: float) -> float:
         """Seconds the reader should wait before running `command` (fakelag), 0 for now."""
@@ -104,7 +113,7 @@ class Chat:
 
     def handle(self, session: Session, msg: Message, now: float) -> None:
         """Run one command for `session`. Never raises."""
-        if session.closed is not None:
+        if session.closed is not None or msg is NOTHING:
             return
         session.last_seen = now
         session.ping_sent_at = None

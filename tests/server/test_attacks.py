@@ -403,6 +403,18 @@ def test_a_thousand_lines_in_one_send_is_excess_flood(arena_factory):
     arena.witnesses_still_chat()
 
 
+def test_lines_of_spaces_or_nuls_are_ignored_but_cost_flood_budget(arena_factory):
+    """They are not commands, so nothing answers them; but a stream of them is still a flood."""
+    arena = arena_factory()  # default flood limits
+    mallory = arena.attacker()
+    mallory.send_raw(b"   \r\n\0\0\r\n@tag=only\r\n")
+    assert mallory.sync() == []
+    mallory.send_raw(b"    \r\n" * 1000)
+    assert mallory.read_until_closed()[-1] == "ERROR :Closing Link: 127.0.0.1 (Excess flood)"
+    assert arena.bob.expect(r" QUIT ") == ":mallory!m@127.0.0.1 QUIT :Excess flood"
+    arena.witnesses_still_chat()
+
+
 def test_a_flood_is_first_slowed_not_dropped(arena_factory):
     arena = arena_factory("--flood-burst", "3", "--flood-rate", "20")
     mallory = arena.attacker()
@@ -412,6 +424,17 @@ def test_a_flood_is_first_slowed_not_dropped(arena_factory):
         assert arena.bob.expect(r"PRIVMSG #lobby :slow") == f":mallory!m@127.0.0.1 PRIVMSG #lobby :slow {i}"
     assert time.monotonic() - started >= 10 / 20 * 0.9  # 10 lines past the burst at 20 a second
     assert mallory.sync() == []
+    arena.witnesses_still_chat()
+
+
+def test_ping_and_pong_cost_no_flood_budget(arena_factory):
+    arena = arena_factory()  # default flood limits
+    mallory = arena.attacker()
+    mallory.send(*(f"PING p{i}" for i in range(100)), *(["PONG irc.test"] * 100))
+    pongs = read_matching(mallory, r"^:irc\.test PONG irc\.test :p\d+$", 100, timeout=5)
+    assert pongs[-1] == ":irc.test PONG irc.test :p99"
+    mallory.send("PRIVMSG #lobby :still within my budget")
+    assert arena.bob.expect(r"budget") == ":mallory!m@127.0.0.1 PRIVMSG #lobby :still within my budget"
     arena.witnesses_still_chat()
 
 
