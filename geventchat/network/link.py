@@ -101,6 +101,7 @@ class RedisLink:
         if self.connected:
             self.connected = False
             self._outbox.clear()
+            self._idle.set()
         if not self._outage_logged and not self._closing:
             self._outage_logged = True
             log.warning("Redis at %s unreachable (%s): local chat goes on; reconnecting", self.url, error)

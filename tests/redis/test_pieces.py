@@ -113,3 +113,33 @@ def test_network_usage_errors():
         result = subprocess.run([sys.executable, "-m", "geventchat", *argv], capture_output=True, text=True, timeout=30)
         assert result.returncode == 2 and message in result.stderr, (argv, result.stderr)
         assert "Traceback" not in result.stderr
+
+
+def test_bus_publishes_a_room_line_once_and_a_private_line_to_its_node_only():
+    from geventchat.core.bus import Delivery
+    from geventchat.network.keys import Keys
+    from geventchat.network.redis_bus import RedisBus
+
+    class Link:
+        keys = Keys("t")
+
+        def __init__(self) -> None:
+            self.sent: list[tuple[str, bytes]] = []
+
+        def send(self, channel: str, data: bytes) -> None:
+            self.sent.append((channel, data))
+
+    link = Link()
+    bus = RedisBus(link, "n1")
+    got: dict[str, list[bytes]] = {"n1/1": [], "n1/2": []}
+    for uid in got:
+        bus.subscribe(uid, got[uid].append)
+        bus.join(uid, "#lobby")
+    bus.publish(Delivery(b"room\r\n", room="#lobby", skip="n1/1"))
+    bus.publish(Delivery(b"to n1/1\r\n", uid="n1/1"))
+    bus.publish(Delivery(b"to n2/7\r\n", uid="n2/7"))
+    assert got == {"n1/1": [b"to n1/1\r\n"], "n1/2": [b"room\r\n"]}  # local hop at once
+    assert [(ch, E.decode(d).kind, E.decode(d).line) for ch, d in link.sent] == [
+        ("t:all", E.ROOM, b"room\r\n"),  # once, for every other node
+        ("t:to:n2", E.UID, b"to n2/7\r\n"),  # only the node holding the target
+    ]
