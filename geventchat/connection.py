@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("geventchat")
 
 RECV_SIZE = 16384
+READ_TURN = 1e-6
+"""A positive sleep after each read: resume on the loop's next turn, after it polled everyone's sockets."""
 SENDQ_EXCEEDED = "SendQ exceeded"
 EXCESS_FLOOD = "Excess flood"
 
@@ -195,7 +197,10 @@ class Connection:
                     chat.handle(session, msg, now)
             # recv() does not yield while data is waiting: without this a fast
             # sender starves every flush and overflows its listeners' SendQs.
-            gevent.sleep(0)
+            # Not sleep(0): that resumes before the loop polls, so two busy
+            # clients could keep every other reader waiting (PROTOCOL exempts
+            # PING from flood control, so a PING stream is such a client).
+            gevent.sleep(READ_TURN)
         return None
 
     def _schedule(self) -> None:
