@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..protocol import numerics as N
-from ..protocol.message import MAX_LINE
+from ..protocol.message import MAX_LINE, format_line
 from .state import User
 
 if TYPE_CHECKING:
@@ -80,10 +80,13 @@ def names(ctx: Context, room: str, nicks: Iterable[str]) -> None:
 
     Every arrival gets the whole list, so this runs over every nick once per
     registration: the packing is done by join() and rfind() over the bytes,
-    not by a Python loop per nick (a space never occurs inside a UTF-8 character).
+    not by a Python loop per nick (a space never occurs inside a UTF-8
+    character), and the head is formatted once: the lines differ only in
+    their nicks, which need no cleaning and fit the budget by construction.
     """
-    head = f":{ctx.chat.config.server_name} {N.RPL_NAMREPLY} {ctx.session.name} = {room} :"
-    budget = MAX_LINE - 2 - len(head.encode())  # a line's nicks and spaces stay under this
+    head = format_line(N.RPL_NAMREPLY, ctx.session.name, "=", room, "x", prefix=ctx.chat.config.server_name)[:-3]
+    budget = MAX_LINE - 2 - len(head)  # a line's nicks and spaces stay under this
+    send = ctx.session.send
     text = " ".join(nicks).encode()
     start, end = 0, len(text)
     while start < end:
@@ -91,10 +94,13 @@ def names(ctx: Context, room: str, nicks: Iterable[str]) -> None:
             stop = end
         else:
             stop = text.rfind(b" ", start, start + budget)
-            if stop <= start:  # one nick longer than the budget goes alone
+            if stop <= start:  # one nick longer than the budget goes alone (and is cut)
                 stop = text.find(b" ", start)
                 stop = end if stop < 0 else stop
-        ctx.reply(N.RPL_NAMREPLY, "=", room, text[start:stop].decode())
+                ctx.reply(N.RPL_NAMREPLY, "=", room, text[start:stop].decode())
+                start = stop + 1
+                continue
+        send(head + text[start:stop] + b"\r\n")
         start = stop + 1
     ctx.reply(N.RPL_ENDOFNAMES, room, "End of /NAMES list.")
 
