@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import time
 
 import gevent
 from redis.exceptions import RedisError
@@ -18,7 +17,7 @@ from redis.exceptions import RedisError
 from ..config import Config
 from ..core.bus import Delivery
 from ..core.chat import Chat
-from ..protocol.names import casefold
+from ..core.state import User
 from . import announce
 from . import envelope as E
 from .keys import Keys
@@ -102,7 +101,7 @@ class NetworkNode:
         users = self.registry.drop_node(dead)
         announce.quits(self.chat, users, f"{self.config.server_name} {dead}")
 
-    def merge(self, node: str, users: list) -> None:
+    def merge(self, node: str, users: list[User]) -> None:
         """Make our mirror of `node` equal `users`, telling our clients what changed."""
         seen = set()
         for user in users:

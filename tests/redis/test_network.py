@@ -35,7 +35,7 @@ def test_lobby_messages_reach_every_node_once(three):
     nodes, alice, bob, carol = three
     bob.send("PRIVMSG #lobby :hello from n2")
     for other in (alice, carol):
-        assert other.expect(r"PRIVMSG") == f":bob!user@127.0.0.1 PRIVMSG #lobby :hello from n2"
+        assert other.expect(r"PRIVMSG") == ":bob!user@127.0.0.1 PRIVMSG #lobby :hello from n2"
     assert bob.sync() == []  # no echo to the sender
     assert alice.sync() == [] and carol.sync() == []  # exactly once
 
@@ -121,7 +121,7 @@ def test_killed_node_users_quit_with_netsplit_reason_and_nicks_are_freed(start_n
     n1, n2, n3 = start_node("n1"), start_node("n2"), start_node("n3")
     alice = client(n1).register("alice")
     carol = client(n3).register("carol")
-    bob = client(n2).register("bob")
+    client(n2).register("bob")
     alice.expect(rf"^:bob{PREFIX} JOIN")
     carol.expect(rf"^:bob{PREFIX} JOIN")
     killed_at = time.monotonic()
@@ -189,7 +189,7 @@ def test_conflict_after_outage_goes_to_the_earlier_signon(redis_server, start_no
 def test_a_node_stopped_with_sigterm_says_goodbye_and_frees_its_nicks(start_node, client):
     n1, n2 = start_node("n1"), start_node("n2")
     alice = client(n1).register("alice")
-    bob = client(n2).register("bob")
+    client(n2).register("bob")
     alice.expect(rf"^:bob{PREFIX} JOIN")
     assert n2.stop() == 0
     assert alice.expect("QUIT") == ":bob!user@127.0.0.1 QUIT :Server shutting down"
