@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from . import procstat
 
-RECV_SIZE = 262144
+RECV_SIZE = 65536  # under glibc's mmap threshold: no mmap/munmap per recv
 IN, OUT = select.EPOLLIN, select.EPOLLOUT
 CONNECTING, REGISTERING, READY, QUITTING, CLOSED = range(5)
 POLL_MAX = 0.05  # seconds: how often a loop re-checks its deadline
@@ -67,6 +67,8 @@ class Worker:
         self.lost = 0  # registered clients the server closed unasked
         self.completed = 0  # churn cycles ended by the server's close after QUIT
         self.on_ready: Callable[[Client], None] | None = None
+        self.count_joins = True  # off while a fanout phase runs: only its messages are counted
+        self.want_pongs = False  # on during the alive check
         self.serial = 0
 
     # --- sockets ----------------------------------------------------------
@@ -167,12 +169,13 @@ class Worker:
                 self.received += hits
                 if client.probe:
                     self._probe(data, end, marker)
-        self.joins += data.count(b" JOIN ", 0, end)
+        if self.count_joins:
+            self.joins += data.count(b" JOIN ", 0, end)
         if data.find(b"PING ", 0, end) >= 0:
             self._answer_pings(client, data[:end])
         if self.sync is not None and not client.synced and data.find(self.sync, 0, end) >= 0:
             client.synced = True
-        if not client.ponged and data.find(b" PONG ", 0, end) >= 0:
+        if self.want_pongs and not client.ponged and data.find(b" PONG ", 0, end) >= 0:
             client.ponged = True
 
     def _registering(self, client: Client, data: bytes) -> None:
@@ -303,6 +306,7 @@ class Worker:
             client.hits = 0
         expected = sum(total - (per_sender if c in talkers else 0) for c in members)
         self.marker, self.received, self.latencies = marker, 0, array("q")
+        self.count_joins = False
         lost_before = self.lost
         filler = b"x" * pad
         body = b"PRIVMSG #lobby :%s %%d %%s %s\r\n" % (tag.encode(), filler)
@@ -331,7 +335,7 @@ class Worker:
         ok = self._loop(lambda: sent >= quota and self.received >= expected,
                         started + timeout, tick, quiet=quiet)
         seconds = monotonic() - started
-        self.marker = None
+        self.marker, self.count_joins = None, True
         return {"expected": expected, "received": self.received, "sent": sent, "ok": ok,
                 "seconds": seconds, "closed": self.lost - lost_before,
                 "latencies": self.latencies.tobytes()}
@@ -342,10 +346,12 @@ class Worker:
         members = [c for c in self.lobby if c.state == READY]
         self._loop(lambda: False, monotonic() + seconds)
         alive = [c for c in members if c.state == READY]
+        self.want_pongs = True
         for client in alive:
             client.ponged = False
             self._send(client, b"PING :alive\r\n")
         self._loop(lambda: all(c.ponged or c.state != READY for c in alive), monotonic() + check_timeout)
+        self.want_pongs = False
         return {"members": len(members), "alive": sum(c.ponged and c.state == READY for c in alive),
                 "pings_answered": self.pings - pings}
 
