@@ -121,7 +121,7 @@ class Chat:
             dispatch.run(Context(self, session, now), msg, COMMANDS)
         except Exception:
             log.exception("bug handling %s from %s; closing that client", msg.command, session.uid)
-            self.quit(session, INTERNAL_ERROR, now)
+            self._contain(session, now)
 
     def receive(self, session: Session, raw: bytes, now: float) -> None:
         """Parse and handle one line without flood control (tests, trusted callers)."""
@@ -136,18 +136,46 @@ class Chat:
         Context(self, session, 0.0).reply(N.ERR_INPUTTOOLONG, "Input line was too long")
 
     def sweep(self, now: float) -> None:
-        """The shared liveness timer: registration timeout, PING, ping timeout."""
+        """The shared liveness timer: registration timeout, PING, ping timeout.
+
+        A bug met while sweeping one client ends that client, not the sweep:
+        the clients after it still time out.
+        """
         config = self.config
         for session in list(self.sessions.values()):
-            if session.user is None:
-                if now - session.connected_at >= config.registration_timeout:
-                    self.quit(session, "Registration timed out", now)
-            elif session.ping_sent_at is not None:
-                if now - session.ping_sent_at >= config.ping_timeout:
-                    self.quit(session, f"Ping timeout: {round(now - session.last_seen)} seconds", now)
-            elif now - session.last_seen >= config.ping_interval:
-                session.ping_sent_at = now
-                session.send(format_line("PING", config.server_name))
+            try:
+                if session.user is None:
+                    if now - session.connected_at >= config.registration_timeout:
+                        self.quit(session, "Registration timed out", now)
+                elif session.ping_sent_at is not None:
+                    if now - session.ping_sent_at >= config.ping_timeout:
+                        self.quit(session, f"Ping timeout: {round(now - session.last_seen)} seconds", now)
+                elif now - session.last_seen >= config.ping_interval:
+                    session.ping_sent_at = now
+                    session.send(format_line("PING", config.server_name))
+            except Exception:
+                log.exception("bug in the sweep of %s; closing that client", session.uid)
+                self._contain(session, now)
+
+    def _contain(self, session: Session, now: float) -> None:
+        """End a client after a bug, even if ending it the usual way fails too.
+
+        If a quit already failed part-way (closed, but maybe never hung up),
+        or fails now, the client is at least forgotten and hung up.
+        """
+        failed_before = session.closed is not None
+        try:
+            self.quit(session, INTERNAL_ERROR, now)
+            if not failed_before:
+                return
+        except Exception:
+            log.exception("bug closing %s", session.uid)
+        session.closed = session.closed or INTERNAL_ERROR
+        self.sessions.pop(session.uid, None)
+        try:
+            session.hang_up()
+        except Exception:
+            log.exception("bug hanging up %s", session.uid)
 
     def quit(self, session: Session, reason: str, now: float) -> None:
         """End a client: others see QUIT with `reason`, it gets ERROR. Idempotent."""
