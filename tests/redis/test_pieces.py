@@ -143,3 +143,23 @@ def test_bus_publishes_a_room_line_once_and_a_private_line_to_its_node_only():
         ("t:all", E.ROOM, b"room\r\n"),  # once, for every other node
         ("t:to:n2", E.UID, b"to n2/7\r\n"),  # only the node holding the target
     ]
+
+
+def test_a_client_closed_while_its_claim_waits_leaves_no_nick_behind():
+    """A network claim yields to other greenlets; a quit in between must not strand the nick."""
+    from geventchat.config import Config
+    from geventchat.core.chat import Chat
+
+    link = FakeLink()
+    registry = RedisRegistry(link, "n1")
+    chat = Chat(Config(server_name="n1.test"), registry=registry, node="n1/")
+    session = chat.connect("127.0.0.1", lambda data: None, lambda: None, 0.0)
+    claim = link.claim
+
+    def slow_claim(folded: str, uid: str) -> str:
+        chat.quit(session, "Registration timed out", 1.0)  # what the sweep could do meanwhile
+        return claim(folded, uid)
+
+    link.claim = slow_claim
+    chat.receive(session, b"NICK zed", 1.0)
+    assert "zed" not in link.owners and registry.held == {}

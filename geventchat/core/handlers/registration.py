@@ -70,6 +70,12 @@ def nick(ctx: Context, msg: Message) -> None:
     same_owner = session.nick is not None and casefold(wanted) == casefold(session.nick)
     if not same_owner and not ctx.chat.registry.claim_nick(wanted, session.uid):
         raise IrcError(N.ERR_NICKNAMEINUSE, wanted, "Nickname is already in use")
+    if session.closed is not None:
+        # A network registry's claim waits on shared storage; the client may
+        # have been closed meanwhile (timeout, SendQ), its nicks already released.
+        if not same_owner:
+            ctx.chat.registry.release_nick(wanted, session.uid)
+        return
     user = session.user
     if user is None:
         if session.nick is not None and not same_owner:
