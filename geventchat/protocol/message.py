@@ -80,8 +80,14 @@ def parse(raw: bytes | str) -> Message:
 
 
 def clean(text: str) -> str:
-    """Replace CR, LF and NUL so a parameter can never end or forge a line."""
-    return text.translate(_UNSAFE)
+    """Replace CR, LF and NUL so a parameter can never end or forge a line.
+
+    Runs on every parameter formatted; three scans in C are much cheaper than
+    translate() with a dict, and almost no text holds these characters.
+    """
+    if "\r" in text or "\n" in text or "\0" in text:
+        return text.translate(_UNSAFE)
+    return text
 
 
 def truncate_utf8(data: bytes, limit: int) -> bytes:
