@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-relay", action="store_true", help="skip the bare gevent relay reference")
     p.add_argument("--workers", type=int, default=2, help="load generator processes")
     p.add_argument("--json", metavar="FILE", help="write every figure as JSON")
+    p.add_argument("--repeat", type=int, default=1, help="runs per server on fresh servers; figures are medians")
     p.add_argument("--join", action="store_true", help="send JOIN #lobby after 001 (servers without auto-join)")
     p.add_argument("--clients", help="fanout: room sizes, comma separated (default 100,1000); connect: count (10000)")
     p.add_argument("--senders", type=int, default=10, help="fanout: clients that talk")
@@ -46,8 +47,8 @@ def _servers(args: argparse.Namespace, cpus: set[int], max_clients: int, extra: 
     return starters
 
 
-def _run(starter: Callable[[], launcher.Server], job: Callable[[launcher.Server], dict[str, Any]]
-         ) -> dict[str, Any]:
+def _run_once(starter: Callable[[], launcher.Server], job: Callable[[launcher.Server], dict[str, Any]]
+              ) -> dict[str, Any]:
     server = starter()
     try:
         result = job(server)
@@ -57,11 +58,23 @@ def _run(starter: Callable[[], launcher.Server], job: Callable[[launcher.Server]
         server.stop()
 
 
+def _runs(starters: list[Callable[[], launcher.Server]], job: Callable[[launcher.Server], dict[str, Any]],
+          repeat: int) -> list[dict[str, Any]]:
+    """Each server `repeat` times, alternating, on a fresh server each time; medians per server."""
+    results: list[list[dict[str, Any]]] = [[] for _ in starters]
+    for _ in range(max(1, repeat)):
+        for index, start in enumerate(starters):
+            results[index].append(_run_once(start, job))
+    return [report.median_run(runs) for runs in results]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     server_cpus, gen_cpus = procstat.cpu_split()
     procstat.pin(0, gen_cpus)
     info = report.machine()
+    if args.repeat > 1:
+        print(f"each server runs {args.repeat} times on a fresh process; figures are medians")
     print(f"machine: {info['cpu']}, {info['cores']} cores, Linux {info['kernel']}, Python {info['python']}, "
           f"gevent {info['gevent']}; load average {info['loadavg'][0]:.2f}")
     print(f"server pinned to CPU {sorted(server_cpus)}, load generator ({args.workers} processes) "
@@ -78,8 +91,8 @@ def main(argv: list[str] | None = None) -> int:
             s = fanout.FanoutSettings(clients=size, senders=args.senders, rate=args.rate,
                                       paced_seconds=args.paced_seconds, flat_deliveries=args.flat_deliveries,
                                       workers=args.workers, join=args.join)
-            runs = [_run(start, lambda srv: fanout.run(srv, s, gen_cpus))
-                    for start in _servers(args, server_cpus, size + 100, ())]
+            runs = _runs(_servers(args, server_cpus, size + 100, ()), lambda srv: fanout.run(srv, s, gen_cpus),
+                         args.repeat)
             out["runs"].extend(runs)
             print()
             print(report.table(f"fanout, {size} clients, {min(size, args.senders)} senders", report.FANOUT_ROWS,
@@ -94,8 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         extra = ("--ping-interval", str(max(2.0, args.idle / 4)), "--ping-timeout", "60")
         if not args.connect:
             print(f"geventchat also runs with {' '.join(extra)}, so the idle period includes PINGs to answer")
-        runs = [_run(start, lambda srv: connect.run(srv, s, gen_cpus))
-                for start in _servers(args, server_cpus, count + 100, extra)]
+        runs = _runs(_servers(args, server_cpus, count + 100, extra), lambda srv: connect.run(srv, s, gen_cpus),
+                     args.repeat)
         out["runs"].extend(runs)
         print()
         print(report.table(f"connect, {count} clients, {args.idle:g} s idle", report.CONNECT_ROWS, runs,
@@ -109,8 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         s = churn.ChurnSettings(cycles=args.cycles, rounds=args.rounds, concurrency=args.concurrency,
                                 workers=args.workers)
         launcher.raise_fd_limit(args.concurrency + 1000)
-        runs = [_run(start, lambda srv: churn.run(srv, s, gen_cpus))
-                for start in _servers(args, server_cpus, args.concurrency + 100, ())]
+        runs = _runs(_servers(args, server_cpus, args.concurrency + 100, ()), lambda srv: churn.run(srv, s, gen_cpus),
+                     args.repeat)
         out["runs"].extend(runs)
         print()
         print(report.table(f"churn, {args.cycles} cycles in {args.rounds} rounds", report.CHURN_ROWS, runs,

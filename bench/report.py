@@ -106,6 +106,38 @@ CHURN_ROWS: list[Row] = [
 ]
 
 
+WORST_OF = {"loss", "failed", "closed_by_server"}
+"""Counts reported as the worst over repeated runs, not the median."""
+
+
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One run whose every number is the median over `runs` (fresh servers, same settings)."""
+    first = runs[0]
+    if len(runs) == 1:
+        return first
+    out: dict[str, Any] = {}
+    for key, value in first.items():
+        values = [r.get(key) for r in runs]
+        if isinstance(value, dict):
+            out[key] = median_run(values)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and all(
+                isinstance(v, (int, float)) for v in values):
+            ordered = sorted(values)
+            if key in WORST_OF:  # a loss in any run must show
+                out[key] = ordered[-1]
+                continue
+            middle = len(ordered) // 2
+            out[key] = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+            if isinstance(value, int) and all(isinstance(v, int) for v in values):
+                out[key] = type(value)(out[key])
+        elif isinstance(value, list) and value and all(isinstance(v, list) and len(v) == len(value) for v in values):
+            out[key] = [median_run([{"v": v[i]} for v in values])["v"] for i in range(len(value))]
+        else:
+            out[key] = value
+    out["repeats"] = len(runs)
+    return out
+
+
 def write_json(path: str, data: dict[str, Any]) -> None:
     with open(path, "w") as f:
         json.dump(data, f, indent=2, sort_keys=True)
