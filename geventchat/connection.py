@@ -55,7 +55,7 @@ class SendQueue:
     """
 
     __slots__ = ("_items", "_rest", "_counted", "_bytes", "_check_at", "limit", "closed",
-                 "_on_overflow", "_on_ready")
+                 "_on_overflow", "_on_ready", "on_full")
 
     def __init__(self, limit: int, on_overflow: Callable[[], None], on_ready: Callable[[], None]) -> None:
         self._items: list[bytes] = []
@@ -67,6 +67,7 @@ class SendQueue:
         self.closed = False
         self._on_overflow = on_overflow
         self._on_ready = on_ready
+        self.on_full: Callable[[], None] | None = None  # a last chance to send, before the overflow
 
     def put(self, data: bytes) -> None:
         items = self._items
@@ -79,6 +80,14 @@ class SendQueue:
 
     def _check(self, items: list[bytes], count: int) -> None:
         size = self._bytes + sum(map(len, items[self._counted:]))
+        if size > self.limit and self.on_full is not None:
+            # Only output the client does not take counts: a big reply (WHO on
+            # a big lobby) may pass the limit before any flush ran, so first
+            # let the owner send what the socket accepts now, without blocking.
+            self.on_full()
+            items = self._items
+            if items is not _DISCARD and len(items) < count:
+                return  # taken: put() starts counting again from an empty queue
         if size > self.limit:
             self._items, self._rest, self.closed = _DISCARD, [], True  # freed, not sent
             self._on_overflow()
@@ -126,6 +135,7 @@ class Connection:
         self.sock = sock
         self.host = host
         self.queue = SendQueue(server.config.sendq, self._sendq_exceeded, self._schedule)
+        self.queue.on_full = self._flush
         self.session = None
         self._raw = getattr(sock, "_sock", sock)  # the non-blocking socket under gevent's wrapper
         self._loop = gevent.get_hub().loop

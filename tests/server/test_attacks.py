@@ -594,6 +594,28 @@ def test_a_megabyte_in_one_send_does_not_starve_the_listeners(arena_factory):
     arena.witnesses_still_chat()
 
 
+def test_a_big_reply_to_a_reading_client_is_not_a_sendq_overflow(arena_factory):
+    """WHO on a big lobby answers in one go more than the SendQ holds (irssi sends it on every join).
+
+    The SendQ is for output a client does not take: what its socket accepts
+    at once is not held against it. Here a 16 KiB SendQ and 200 members give
+    a 22 KiB reply; at the default 256 KiB the same happens from about 2,800
+    members.
+    """
+    arena = arena_factory(*LOOSE, "--sendq", "16384")
+    crowd = [socket.create_connection(arena.server.address, timeout=10) for _ in range(200)]
+    for i, sock in enumerate(crowd):
+        sock.sendall(b"NICK c%d\r\nUSER c 0 * :A Member Of The Crowd With A Long Real Name\r\n" % i)
+    read_matching(arena.alice, r"^:c\d+!c@127\.0\.0\.1 JOIN #lobby$", 200, timeout=20)
+    arena.alice.send("WHO #lobby")
+    who = read_matching(arena.alice, r"^:irc\.test 352 alice #lobby ", 202, timeout=10)
+    assert sum(len(line) + 2 for line in who) > 16384
+    assert arena.alice.expect(r" 315 ") == ":irc.test 315 alice #lobby :End of /WHO list."
+    arena.witnesses_still_chat()
+    for sock in crowd:
+        sock.close()
+
+
 # --- many connections and the admission limits --------------------------------
 
 def test_five_hundred_connections_at_once(arena):
