@@ -61,6 +61,9 @@ class Registry:
             del self._users[key]
         self.release_nick(user.nick, user.uid)
 
+    def changed(self, user: User) -> None:
+        """A registered user's details (AWAY) changed: a network registry tells the other nodes."""
+
     def rename(self, user: User, new_nick: str) -> None:
         """Move a registered user to a nick it has already claimed."""
         old = user.nick

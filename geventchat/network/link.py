@@ -136,13 +136,15 @@ class RedisLink:
             uid = ""  # someone else's now: only drop it from our held set
         self._release(keys=[self.keys.nick(folded), self.keys.held(self.node)], args=[uid, folded])
 
-    def user_changed(self, user: User, renamed: bool = False) -> None:
-        """A local user registered or changed nick: the directory and every node hear of it."""
+    def user_changed(self, user: User, kind: str = E.ADD) -> None:
+        """A local user registered, changed nick or went away: the directory and every node hear of it."""
         record = to_record(user)
         users_key = self.keys.users(self.node)
         data = json.dumps(record)
-        if renamed:
+        if kind == E.NICK:
             message = E.encode(self.node, E.NICK, {"u": user.uid, "n": user.nick})
+        elif kind == E.AWAY:
+            message = E.encode(self.node, E.AWAY, {"u": user.uid, "a": user.away})
         else:
             message = E.encode(self.node, E.ADD, {"user": record})
         broadcast = self.keys.broadcast

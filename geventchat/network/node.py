@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 
 import gevent
 from redis.exceptions import RedisError
@@ -77,7 +78,10 @@ class NetworkNode:
         env = E.decode(data)
         kind, f = env.kind, env.fields
         if kind == E.ROOM:
-            self.bus.deliver_here(Delivery(env.line, room=f["r"], skip=f.get("s")))
+            sender = f.get("s")  # the skipped uid of a room line is its sender
+            if sender is not None:
+                self.registry.remote_spoke(sender, time.time())
+            self.bus.deliver_here(Delivery(env.line, room=f["r"], skip=sender))
         elif kind == E.UID:
             self.bus.deliver_here(Delivery(env.line, uid=f["u"]))
         elif kind == E.ADD:
@@ -86,6 +90,8 @@ class NetworkNode:
             self.registry.remote_remove(f["u"])
         elif kind == E.NICK:
             self.registry.remote_rename(f["u"], f["n"])
+        elif kind == E.AWAY:
+            self.registry.remote_away(f["u"], f["a"])
         elif kind == E.HELLO:
             self.merge(env.origin, [from_record(r) for r in f["users"]])
         elif kind == E.DEAD:

@@ -37,6 +37,7 @@ def to_record(user: User) -> dict:
         "realname": user.realname,
         "server": user.server,
         "signon": user.signon,
+        "away": user.away,
     }
 
 
@@ -50,4 +51,5 @@ def from_record(record: dict) -> User:
         server=record["server"],
         signon=float(record["signon"]),
         last_spoke=float(record["signon"]),
+        away=record.get("away"),
     )

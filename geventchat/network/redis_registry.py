@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..core.state import Registry, User
 from ..protocol.names import casefold
+from . import envelope as E
 from .records import node_of
 
 if TYPE_CHECKING:
@@ -70,7 +71,11 @@ class RedisRegistry(Registry):
 
     def rename(self, user: User, new_nick: str) -> None:
         super().rename(user, new_nick)
-        self.link.user_changed(user, renamed=True)
+        self.link.user_changed(user, E.NICK)
+
+    def changed(self, user: User) -> None:
+        super().changed(user)
+        self.link.user_changed(user, E.AWAY)
 
     def find(self, nick: str) -> User | None:
         return super().find(nick) or self._remote_nicks.get(casefold(nick))
@@ -124,6 +129,17 @@ class RedisRegistry(Registry):
         user.nick = nick
         self._remote_nicks[casefold(nick)] = user
         return user, old_prefix
+
+    def remote_away(self, uid: str, away: str | None) -> None:
+        user = self._remote.get(uid)
+        if user is not None:
+            user.away = away
+
+    def remote_spoke(self, uid: str, now: float) -> None:
+        """A room line from this user arrived: its WHOIS idle time starts again."""
+        user = self._remote.get(uid)
+        if user is not None:
+            user.last_spoke = now
 
     def drop_node(self, node: str) -> list[User]:
         """Forget every user of a node (it died or split); returns them."""

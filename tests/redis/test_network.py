@@ -84,6 +84,24 @@ def test_whois_names_ison_userhost_who_lusers_across_nodes(three):
     bob.expect(r" 255 bob :I have 1 clients and 2 servers$")
 
 
+def test_away_is_known_across_nodes(three):
+    nodes, alice, bob, carol = three
+    carol.send("AWAY :at lunch")
+    carol.expect(r" 306 ")
+    carol.send("PRIVMSG #lobby :brb")  # lines after AWAY arrive after it: the mirror is updated by then
+    alice.expect("brb")
+    alice.send("PRIVMSG carol :hungry?")
+    alice.expect(r" 301 alice carol :at lunch$")
+    bob.expect("brb")
+    bob.send("USERHOST carol")
+    bob.expect(r" 302 bob :carol=-user@127\.0\.0\.1$")
+    carol.send("AWAY")
+    carol.send("PRIVMSG #lobby :back")
+    alice.expect("back")
+    alice.send("WHOIS carol")
+    assert not any(" 301 " in line for line in alice.sync())
+
+
 def test_each_senders_order_is_kept_everywhere(three):
     nodes, alice, bob, carol = three
     for i in range(60):

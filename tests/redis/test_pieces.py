@@ -42,8 +42,8 @@ class FakeLink:
         if self.owners.get(folded) == uid:
             del self.owners[folded]
 
-    def user_changed(self, u: User, renamed: bool = False) -> None:
-        self.sent.append(("nick" if renamed else "add", u.nick))
+    def user_changed(self, u: User, kind: str = E.ADD) -> None:
+        self.sent.append((kind, u.nick))
 
     def user_gone(self, u: User) -> None:
         self.sent.append(("del", u.nick))

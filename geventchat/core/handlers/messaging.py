@@ -76,6 +76,7 @@ def away(ctx: Context, msg: Message) -> None:
     user = ctx.session.user
     assert user is not None
     user.away = msg.param(0)[:200] or None
+    ctx.chat.registry.changed(user)
     if user.away:
         ctx.reply(N.RPL_NOWAWAY, "You have been marked as being away")
     else:
