@@ -23,7 +23,6 @@ import pytest
 from tests.support.client import Closed, IrcClient
 from tests.support.server import SERVER_NAME, ServerProcess, start_server
 
-HOST = "127.0.0.1"
 PREFIX = re.compile(r"^:(\S+) ")
 TRUE_PREFIX = re.compile(r"^[A-Za-z\[\]\\`_^{|}][-A-Za-z0-9\[\]\\`_^{|}]*![A-Za-z0-9._~-]+@127\.0\.0\.1$")
 LOOSE = ("--max-per-ip", "1000", "--flood-burst", "50")
@@ -292,7 +291,7 @@ def test_commands_with_many_parameters(arena):
     mallory = arena.attacker()
     many = " ".join(f"p{i}" for i in range(100))  # 100 parameters in under 512 bytes
     mallory.send(
-        f"PRIVMSG #lobby,bob,alice,bob,BOB,#LOBBY,nobody,x,y,z :many targets",
+        "PRIVMSG #lobby,bob,alice,bob,BOB,#LOBBY,nobody,x,y,z :many targets",
         f"ISON {' '.join(['alice', 'bob'] * 40)}",
         f"USERHOST {many}",
         f"WHOIS {','.join(['bob'] * 50)}",

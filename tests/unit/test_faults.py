@@ -93,4 +93,5 @@ def test_a_quit_that_fails_half_way_still_hangs_up(chat, caplog, monkeypatch):
     assert alice.session.closed == "bye" and alice.hung_up == 1
     assert alice.session.uid not in chat.sessions
     assert chat.registry.find("alice") is None
+    assert not any("QUIT" in line for line in bob.out)  # the bus failed: nobody was told, nothing broke
     assert tracebacks(caplog)
