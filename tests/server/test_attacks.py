@@ -661,6 +661,28 @@ def test_too_many_connections_from_one_host_is_refused_with_a_reason(arena_facto
     arena.witnesses_still_chat()
 
 
+def test_fifty_connections_at_once_against_the_per_host_limit(arena_factory):
+    """Counting holds under a burst: exactly the free slots are admitted, every other one is told why."""
+    arena = arena_factory()  # default: 10 per address; alice and bob hold two
+    burst = [socket.create_connection(arena.server.address, timeout=10) for _ in range(50)]
+    for sock in burst:
+        with contextlib.suppress(OSError):
+            sock.sendall(b"PING burst\r\n")
+    outcomes = []
+    for sock in burst:
+        data = b""
+        with contextlib.suppress(ConnectionResetError):
+            while b"\n" not in data and (chunk := sock.recv(4096)):
+                data += chunk
+        outcomes.append(data.split(b"\r\n")[0].decode())
+    assert outcomes.count(":irc.test PONG irc.test :burst") == 8
+    refused = [line for line in outcomes if line != ":irc.test PONG irc.test :burst"]
+    assert refused == ["ERROR :Closing Link: 127.0.0.1 (Too many connections from your host)"] * 42
+    for sock in burst:
+        sock.close()
+    arena.witnesses_still_chat()
+
+
 def test_max_clients_refuses_with_server_is_full(arena_factory):
     arena = arena_factory("--max-clients", "3")
     third = arena.client().register("third", "t", "Third")
