@@ -23,7 +23,9 @@ class TokenBucket:
         """Spend one token; return how long to wait before the line may run (0: now)."""
         if self.tokens < 0 and self.stamp == 0.0:
             self.tokens, self.stamp = self.burst, now
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        elapsed = now - self.stamp
+        if elapsed > 0:  # a wall clock stepped back must not read as a debt of hours
+            self.tokens = min(self.burst, self.tokens + elapsed * self.rate)
         self.stamp = now
         self.tokens -= 1
         return 0.0 if self.tokens >= 0 else -self.tokens / self.rate

@@ -13,6 +13,7 @@ import pytest
 from geventchat.config import Config
 from geventchat.core.chat import Chat
 from geventchat.core.dispatch import Command
+from geventchat.core.flood import TokenBucket
 from geventchat.core.handlers import COMMANDS
 
 
@@ -95,3 +96,12 @@ def test_a_quit_that_fails_half_way_still_hangs_up(chat, caplog, monkeypatch):
     assert chat.registry.find("alice") is None
     assert not any("QUIT" in line for line in bob.out)  # the bus failed: nobody was told, nothing broke
     assert tracebacks(caplog)
+
+
+def test_a_clock_stepped_back_does_not_freeze_a_client():
+    """Time is the wall clock passed in: an NTP step back of an hour is no hour of fakelag."""
+    bucket = TokenBucket(burst=10, rate=1.0)
+    assert [bucket.take(1000.0) for _ in range(10)] == [0.0] * 10
+    assert bucket.take(1000.0) == 1.0  # past the burst: wait a second, as configured
+    assert bucket.take(1000.0 - 3600) == 2.0  # the clock went back: the debt does not grow by an hour
+    assert bucket.take(1000.0 - 3600 + 5) == 0.0  # and time refills it from the new reading
