@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--senders", type=int, default=10, help="fanout: clients that talk")
     p.add_argument("--rate", type=float, help="fanout: paced msg/s (default: 20,000 deliveries/s, 200 msg/s at 100)")
     p.add_argument("--paced-seconds", type=float, default=5.0, help="fanout: length of the paced phase")
-    p.add_argument("--flat-deliveries", type=int, default=2_000_000, help="fanout: lines in the flat-out phase")
+    p.add_argument("--flat-deliveries", type=int, default=5_000_000, help="fanout: lines in the flat-out phase")
     p.add_argument("--idle", type=float, default=20.0, help="connect: idle seconds before the alive check")
     p.add_argument("--cycles", type=int, default=20_000, help="churn: connect/QUIT cycles")
     p.add_argument("--rounds", type=int, default=10, help="churn: rounds (RSS read after each)")

@@ -18,7 +18,7 @@ class FanoutSettings:
     rate: float | None = None  # paced msg/s offered; None: 20,000 deliveries/s (200 msg/s at 100 clients)
     paced_seconds: float = 5.0
     paced_min_messages: int = 50
-    flat_deliveries: int = 2_000_000  # the flat-out phase sends enough messages for about this many lines
+    flat_deliveries: int = 5_000_000  # the flat-out phase sends enough messages for about this many lines
     probes: int = 20  # receivers that read every send time for latency
     pad: int = 16  # bytes of filler text per message
     workers: int = 2
