@@ -81,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
           f"on CPU {sorted(gen_cpus)}; loopback only")
     if not args.connect:
         print(launcher.FLAGS_NOTE)
+    else:
+        print(f"{args.connect} is measured as it runs: not pinned, its limits as its operator set them"
+              + ("" if args.server_pid else "; no --server-pid, so no server CPU or RSS"))
     out: dict[str, Any] = {"scenario": args.scenario, "machine": info, "note": launcher.FLAGS_NOTE, "runs": []}
     ours = args.connect and "server" or "geventchat"
     headline = ""
