@@ -12,6 +12,7 @@ import locale
 import os
 import sys
 
+from geventchat.argtypes import port, room
 from geventchat.protocol.names import valid_nick
 
 from .connection import describe, open_blocking
@@ -24,22 +25,6 @@ NICKLEN = 9
 CONNECT_TIMEOUT = 10.0
 
 
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"port must be 1-65535: {text!r}")
-    return value
-
-
-def _room(text: str) -> str:
-    if text[:1] not in "#&" or len(text) < 2 or any(c in text for c in " ,\x07\r\n\0"):
-        raise argparse.ArgumentTypeError(f"not a room name (like '#lobby'): {text!r}")
-    return text
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="chat-client",
@@ -49,8 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("nickname", help=f"your nick (1-{NICKLEN} characters)")
     p.add_argument("real_name", help="your real name (quote it if it has spaces)")
     p.add_argument("username", help="your user name")
-    p.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"server port (default {DEFAULT_PORT})")
-    p.add_argument("--room", type=_room, default="#lobby", help="room to join if the server does not place you in one")
+    p.add_argument("--port", type=port(1), default=DEFAULT_PORT, help=f"server port (default {DEFAULT_PORT})")
+    p.add_argument("--room", type=room("#&", "room"), default="#lobby", help="room to join if the server does not place you in one")
     p.add_argument("--no-reconnect", action="store_true", help="do not reconnect when the server goes away")
     p.add_argument("--plain", action="store_true", help="line mode: read lines from stdin, print the chat to stdout")
     return p

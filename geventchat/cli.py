@@ -9,40 +9,11 @@ import signal
 import sys
 
 from . import __version__
+from .argtypes import port, positive, room
 from .config import Config
 from .network import flags as network_flags
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-
-
-def _positive(kind):
-    def convert(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
-        return value
-
-    convert.__name__ = kind.__name__
-    return convert
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"port must be 0-65535: {text!r}")
-    return value
-
-
-def _channel(text: str) -> str:
-    if not text.startswith("#") or len(text) < 2 or any(c in text for c in " ,\x07\r\n\0"):
-        raise argparse.ArgumentTypeError(f"not a channel name (like '#lobby'): {text!r}")
-    return text
 
 
 def _server_name(text: str) -> str:
@@ -68,33 +39,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"geventchat {__version__}")
     p.add_argument("--host", default=d.host, help="address to listen on")
-    p.add_argument("--port", type=_port, default=d.port, help="TCP port (0: any free port)")
+    p.add_argument("--port", type=port(0), default=d.port, help="TCP port (0: any free port)")
     p.add_argument("--server-name", type=_server_name, default=None, help="name in replies (default: host name)")
     p.add_argument("--network", default=d.network, help="network name in 001 and 005")
-    p.add_argument("--lobby", type=_channel, default=d.lobby, help="the room everyone is in")
+    p.add_argument("--lobby", type=room("#", "channel"), default=d.lobby, help="the room everyone is in")
     p.add_argument("--motd-file", default=None, help="message of the day, one line per line")
-    p.add_argument("--nicklen", type=_positive(int), default=d.nicklen, help="longest nickname")
-    p.add_argument("--ping-interval", type=_positive(float), default=d.ping_interval, help="idle seconds before PING")
-    p.add_argument("--ping-timeout", type=_positive(float), default=d.ping_timeout, help="seconds to answer a PING")
+    p.add_argument("--nicklen", type=positive(int), default=d.nicklen, help="longest nickname")
+    p.add_argument("--ping-interval", type=positive(float), default=d.ping_interval, help="idle seconds before PING")
+    p.add_argument("--ping-timeout", type=positive(float), default=d.ping_timeout, help="seconds to answer a PING")
     p.add_argument(
-        "--registration-timeout", type=_positive(float), default=d.registration_timeout,
+        "--registration-timeout", type=positive(float), default=d.registration_timeout,
         help="seconds from connect to finish NICK/USER",
     )
-    p.add_argument("--sendq", type=_positive(int), default=d.sendq, help="unsent bytes per client before it is closed")
-    p.add_argument("--flood-burst", type=_positive(int), default=d.flood_burst, help="lines a client may send at once")
-    p.add_argument("--flood-rate", type=_positive(float), default=d.flood_rate, help="lines per second after the burst")
+    p.add_argument("--sendq", type=positive(int), default=d.sendq, help="unsent bytes per client before it is closed")
+    p.add_argument("--flood-burst", type=positive(int), default=d.flood_burst, help="lines a client may send at once")
+    p.add_argument("--flood-rate", type=positive(float), default=d.flood_rate, help="lines per second after the burst")
     p.add_argument(
-        "--flood-backlog", type=_positive(int), default=d.flood_backlog,
+        "--flood-backlog", type=positive(int), default=d.flood_backlog,
         help="delayed lines waiting before 'Excess flood'",
     )
-    p.add_argument("--max-clients", type=_positive(int), default=d.max_clients, help="clients per process")
-    p.add_argument("--max-per-ip", type=_positive(int), default=d.max_per_ip, help="connections per address")
+    p.add_argument("--max-clients", type=positive(int), default=d.max_clients, help="clients per process")
+    p.add_argument("--max-per-ip", type=positive(int), default=d.max_per_ip, help="connections per address")
     p.add_argument(
         "--exempt", type=_cidr, action="append", default=[], metavar="CIDR",
         help="addresses free of --max-per-ip (repeatable)",
     )
     p.add_argument("--resolve", action="store_true", help="use reverse DNS names as hosts")
-    p.add_argument("--shutdown-grace", type=_positive(float), default=d.shutdown_grace, help="seconds to flush on exit")
+    p.add_argument("--shutdown-grace", type=positive(float), default=d.shutdown_grace, help="seconds to flush on exit")
     p.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS, default=d.log_level, help="log verbosity")
     network_flags.add_flags(p, d)
     return p

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..argtypes import positive
 from ..config import Config
 from .records import NODE_NAME
 
@@ -17,37 +18,17 @@ def _node_name(text: str) -> str:
     return text
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
-    return value
-
-
 def add_flags(p: argparse.ArgumentParser, d: Config) -> None:
     g = p.add_argument_group("network (several processes or machines as one chat, over Redis)")
     g.add_argument("--redis", metavar="URL", default=None,
                    help="be a node of the chat shared through this Redis, e.g. redis://127.0.0.1:6379/0")
     g.add_argument("--node-name", type=_node_name, default=None, metavar="NAME",
                    help="this node's name in uids, keys and netsplit reasons; unset: SERVER_NAME-PID")
-    g.add_argument("--node-timeout", type=_seconds, metavar="SECONDS", default=d.node_timeout,
+    g.add_argument("--node-timeout", type=positive(float), metavar="SECONDS", default=d.node_timeout,
                    help="seconds without a heartbeat before a node's users are announced as split off")
-    g.add_argument("--redis-retry-max", type=_seconds, metavar="SECONDS", default=d.redis_retry_max,
+    g.add_argument("--redis-retry-max", type=positive(float), metavar="SECONDS", default=d.redis_retry_max,
                    help="longest pause between attempts to reconnect to Redis")
-    g.add_argument("--workers", type=_count, metavar="N", default=d.workers,
+    g.add_argument("--workers", type=positive(int), metavar="N", default=d.workers,
                    help="processes sharing the port with SO_REUSEPORT (above 1 needs --redis)")
     g.add_argument("--reuse-port", action="store_true", help="set SO_REUSEPORT on the listening socket")
 
