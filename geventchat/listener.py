@@ -4,19 +4,31 @@ and the kernel spreads new connections across them."""
 from __future__ import annotations
 
 import socket
-
-from gevent import socket as gsocket
+from types import ModuleType
 
 BACKLOG = 1024
 
 
-def reuseport_listener(host: str, port: int) -> gsocket.socket:
+def bind_reuseport(host: str, port: int, module: ModuleType = socket) -> socket.socket:
+    """A TCP socket bound to (host, port) with SO_REUSEADDR and SO_REUSEPORT, not yet listening."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = gsocket.socket(family, socket.SOCK_STREAM)
+    sock = module.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def reuseport_listener(host: str, port: int) -> socket.socket:
+    """A gevent listening socket for StreamServer.set_listener()."""
+    from gevent import socket as gsocket
+
+    sock = bind_reuseport(host, port, gsocket)
+    try:
         sock.listen(BACKLOG)
     except OSError:
         sock.close()

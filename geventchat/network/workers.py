@@ -17,6 +17,7 @@ import sys
 import time
 
 from ..config import Config
+from ..listener import bind_reuseport
 
 log = logging.getLogger("geventchat")
 
@@ -24,12 +25,8 @@ RESPAWN_PAUSE = 1.0
 
 
 def reserve_port(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
-    return sock
+    """Hold the port (bound, not listening) so that --port 0 names one port for every worker."""
+    return bind_reuseport(host, port)
 
 
 def worker_argv(argv: list[str], port: int, index: int, config: Config) -> list[str]:
