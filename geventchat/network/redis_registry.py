@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("geventchat")
 
+RELEASE_WAIT = 2.0
+"""Longest wait for our own pending nick releases to reach Redis before a claim is asked again."""
+
 
 class RedisRegistry(Registry):
     def __init__(self, link: RedisLink, node: str) -> None:
@@ -41,6 +44,13 @@ class RedisRegistry(Registry):
         folded = casefold(nick)
         if self.link.connected:
             owner = self.link.claim(folded, uid)
+            if owner is not None and owner != uid and node_of(owner) == self.node:
+                # Held by one of ours who has since let it go (the local claim
+                # above succeeded): the release is still in the ordered outbox.
+                # Let it reach Redis, then ask again: a user who reconnects at
+                # once keeps the nick, and the outbox order stays the only order.
+                self.link.flush(RELEASE_WAIT)
+                owner = self.link.claim(folded, uid)
             if owner is not None and owner != uid:
                 super().release_nick(nick, uid)
                 return False

@@ -231,3 +231,22 @@ def test_a_node_starts_while_redis_is_down_and_joins_when_it_is_up(redis_server,
         alice.expect(r" 312 alice bob n2\.test ")
     finally:
         n2.stop()
+
+
+def test_a_user_who_reconnects_at_once_gets_its_nick_back(start_node, client):
+    """The quit's release waits in the node's outbox to Redis behind a busy lobby
+    while the same nick is claimed again: the claim must not lose to its own past."""
+    node = start_node("n1", "--max-per-ip", "100", "--flood-burst", "100000", "--flood-backlog", "100000")
+    chatter = client(node).register("chatter")
+    burst = b"".join(b"PRIVMSG #lobby :filler %d\r\n" % i for i in range(3000))
+    for round_ in range(5):
+        first = client(node)
+        first.send(f"NICK back{round_}", "USER u 0 * :u")
+        first.expect(r" 366 ")
+        chatter.send_raw(burst)
+        first.send("QUIT :brb")
+        first.read_until_closed()
+        again = client(node)
+        again.send(f"NICK back{round_}", "USER u 0 * :u")
+        assert again.expect(r" (001|433) ").split()[1] == "001", round_
+        chatter.sync()
