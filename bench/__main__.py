@@ -17,7 +17,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("scenario", choices=("fanout", "connect", "churn"))
     p.add_argument("--connect", metavar="HOST:PORT", help="measure this running server (loopback) instead of geventchat")
-    p.add_argument("--server-pid", type=int, help="pid of the --connect server, for its CPU and RSS")
+    p.add_argument("--server-pid", type=_pids, default=[], metavar="PID[,PID...]",
+                   help="pids of the --connect server (all its processes, summed), for its CPU and RSS")
     p.add_argument("--no-relay", action="store_true", help="skip the bare gevent relay reference")
     p.add_argument("--workers", type=int, default=2, help="load generator processes")
     p.add_argument("--json", metavar="FILE", help="write every figure as JSON")
@@ -33,6 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rounds", type=int, default=10, help="churn: rounds (RSS read after each)")
     p.add_argument("--concurrency", type=int, default=100, help="churn: cycles in flight")
     return p
+
+
+def _pids(text: str) -> list[int]:
+    try:
+        return [int(pid) for pid in text.split(",") if pid]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of pids: {text!r}") from None
 
 
 def _servers(args: argparse.Namespace, cpus: set[int], max_clients: int, extra: tuple[str, ...]
@@ -168,5 +176,15 @@ def _fanout_headline(runs: list[dict[str, Any]], size: int, ours: str) -> str:
     return text + f", loss {mine['loss']}, paced p99 {_num(runs[-1]['paced']['p99_ms'], '.2f')} ms"
 
 
+def run_main() -> int:
+    """main() with a measurement that cannot go on (a server that refused clients, died,
+    or is not there) reported in one line, not a traceback."""
+    try:
+        return main()
+    except (RuntimeError, OSError, ValueError) as error:
+        print(f"bench: error: {error}", file=sys.stderr)
+        return 1
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main())

@@ -41,12 +41,17 @@ class Server:
     proc: subprocess.Popen | None = None
     pinned: bool = False
     log: deque = field(default_factory=lambda: deque(maxlen=50))
+    also: tuple[int, ...] = ()  # more processes of the same server (workers, its Redis): summed
+
+    @property
+    def pids(self) -> tuple[int, ...]:
+        return ((self.pid,) if self.pid else ()) + self.also
 
     def cpu(self) -> float | None:
-        return procstat.cpu_seconds(self.pid) if self.pid else None
+        return sum(map(procstat.cpu_seconds, self.pids)) if self.pids else None
 
     def rss(self) -> int | None:
-        return procstat.rss_kib(self.pid) if self.pid else None
+        return sum(map(procstat.rss_kib, self.pids)) if self.pids else None
 
     def alive(self) -> bool:
         return self.proc is None or self.proc.poll() is None
@@ -127,11 +132,12 @@ def start_relay(cpus: set[int]) -> Server:
     return _spawn("relay", [sys.executable, "-m", "bench.relay", "--host", "127.0.0.1", "--port", "0"], cpus)
 
 
-def external(address: str, pid: int | None) -> Server:
+def external(address: str, pids: list[int]) -> Server:
+    """A running server on loopback; its CPU and RSS are those of all `pids` together."""
     host, _, port = address.rpartition(":")
     if host not in ("127.0.0.1", "localhost", "::1", "[::1]"):
         raise ValueError(f"loopback only: {address}")
-    return Server("server", host.strip("[]"), int(port), pid)
+    return Server("server", host.strip("[]"), int(port), pids[0] if pids else None, also=tuple(pids[1:]))
 
 
 def raise_fd_limit(wanted: int) -> int:
