@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from ...protocol import numerics as N
-from ...protocol.message import Message
+from ...protocol.message import MAX_LINE, Message
 from ...protocol.names import casefold
 from .. import replies
 from ..context import Context, IrcError
@@ -101,13 +101,22 @@ def time_(ctx: Context, msg: Message) -> None:
 def ison(ctx: Context, msg: Message) -> None:
     """ISON <nick>{ <nick>}
 
-    303 with those that are online, spelt as they are.
+    303 with those that are online, spelt as they are, each once; as many as
+    fit in one line (the reply's head is longer than the request's), never a
+    nick cut in half.
     """
-    online = []
+    head = f":{ctx.chat.config.server_name} {N.RPL_ISON} {ctx.session.name} :"
+    budget = MAX_LINE - 2 - len(head.encode())
+    online: dict[str, None] = {}
+    used = 0
     for wanted in " ".join(msg.params).split():
         user = ctx.chat.registry.find(wanted)
-        if user is not None:
-            online.append(user.nick)
+        if user is None or user.nick in online:
+            continue
+        used += len(user.nick.encode()) + (1 if online else 0)
+        if used > budget:
+            break
+        online[user.nick] = None
     ctx.reply(N.RPL_ISON, " ".join(online))
 
 
