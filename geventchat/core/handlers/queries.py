@@ -101,22 +101,21 @@ def time_(ctx: Context, msg: Message) -> None:
 def ison(ctx: Context, msg: Message) -> None:
     """ISON <nick>{ <nick>}
 
-    303 with those that are online, spelt as they are, each once; as many as
-    fit in one line (the reply's head is longer than the request's), never a
-    nick cut in half.
+    303 with those that are online, spelt as they are, as many as fit in one
+    line (the reply's head is longer than the request's), never a nick cut in half.
     """
     head = f":{ctx.chat.config.server_name} {N.RPL_ISON} {ctx.session.name} :"
     budget = MAX_LINE - 2 - len(head.encode())
-    online: dict[str, None] = {}
-    used = 0
+    online: list[str] = []
+    used = -1  # no space before the first nick
     for wanted in " ".join(msg.params).split():
         user = ctx.chat.registry.find(wanted)
-        if user is None or user.nick in online:
+        if user is None:
             continue
-        used += len(user.nick.encode()) + (1 if online else 0)
+        used += len(user.nick.encode()) + 1
         if used > budget:
             break
-        online[user.nick] = None
+        online.append(user.nick)
     ctx.reply(N.RPL_ISON, " ".join(online))
 
 
