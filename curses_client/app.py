@@ -85,11 +85,8 @@ class App:
                 elif key.data == "signal":
                     _drain(self.wake_fd)
                 elif key.data == "net":
-                    conn = self.session.conn
-                    if mask & selectors.EVENT_READ:
-                        self.session.readable(now)
-                    if mask & selectors.EVENT_WRITE and self.session.conn is conn:
-                        self.session.writable(now)
+                    self.session.socket_ready(bool(mask & selectors.EVENT_READ),
+                                              bool(mask & selectors.EVENT_WRITE), now)
             dirty |= self._signals(now)
             self.session.tick(now)
         return self.session.exit_status

@@ -60,11 +60,8 @@ class LineMode:
                     if self.eof:
                         selector.unregister(self.stdin_fd)
                 elif key.data == "net":
-                    conn = self.session.conn
-                    if mask & selectors.EVENT_READ:
-                        self.session.readable(now)
-                    if mask & selectors.EVENT_WRITE and self.session.conn is conn:
-                        self.session.writable(now)
+                    self.session.socket_ready(bool(mask & selectors.EVENT_READ),
+                                              bool(mask & selectors.EVENT_WRITE), now)
             if self.signalled and not self.quit_sent:
                 self.quit_sent = True
                 self.session.quit("Leaving", now)

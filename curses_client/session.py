@@ -99,6 +99,14 @@ class Session:
     def wants_write(self) -> bool:
         return self.conn is not None and self.conn.wants_write()
 
+    def socket_ready(self, readable: bool, writable: bool, now: float) -> None:
+        """What the event loop saw on the socket; a write is skipped if the read replaced the connection."""
+        conn = self.conn
+        if readable:
+            self.readable(now)
+        if writable and self.conn is conn:
+            self.writable(now)
+
     def readable(self, now: float) -> None:
         if self.conn is None:
             return
