@@ -30,7 +30,7 @@ def test_help_lists_the_flags():
     (["--nicklen", "0"], "must be greater than 0"),
     (["--ping-interval", "-5"], "must be greater than 0"),
     (["--lobby", "lobby"], "not a channel name"),
-    (["--log-level", "chatty"], "invalid choice"),
+    (["--log-level", "chatty"], "not a log level"),
     (["--exempt", "not-an-ip"], "not an address or CIDR"),
     (["--bogus"], "unrecognized arguments"),
 ])
@@ -45,7 +45,7 @@ def test_bad_values_get_a_usage_error(args, complaint):
 def test_a_taken_port_is_a_clear_error(server):
     result = run("--host", "127.0.0.1", "--port", str(server.port))
     assert result.returncode == 1
-    assert f"chat-server: cannot listen on 127.0.0.1:{server.port}" in result.stderr
+    assert f"chat-server: cannot listen on 127.0.0.1 (ports {server.port})" in result.stderr
     assert "Traceback" not in result.stderr
 
 

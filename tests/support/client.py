@@ -18,6 +18,10 @@ from geventchat.protocol.message import Message, parse
 
 _tokens = itertools.count(1)
 
+CAPS = ("message-tags server-time echo-message batch labeled-response cap-notify multi-prefix "
+        "userhost-in-names away-notify extended-join setname standard-replies")
+"""What `CAP LS` lists on the plain port of a server with no TLS listener, in order."""
+
 
 class Closed(Exception):
     pass

@@ -12,6 +12,7 @@ import pytest
 
 from geventchat.config import Config
 from geventchat.core.chat import Chat
+from tests.support.client import CAPS
 
 
 class Peer:
@@ -42,7 +43,7 @@ class Peer:
 
 @pytest.fixture
 def chat() -> Chat:
-    return Chat(Config(server_name="irc.test"))
+    return Chat(Config.from_flags(server_name="irc.test"))
 
 
 def peer(chat: Chat, nick: str | None = None, now: float = 1000.0) -> Peer:
@@ -80,17 +81,18 @@ def test_user_then_nick_registers_too(chat):
 
 def test_cap_negotiation_holds_registration_until_cap_end(chat):
     c = peer(chat)
-    assert c.say("CAP LS 302") == [":irc.test CAP * LS :"]
+    assert c.say("CAP LS 302") == [f":irc.test CAP * LS :{CAPS}"]
     assert c.say("NICK carol", "USER carol 0 * :Carol") == []
-    assert c.say("CAP REQ :multi-prefix") == [":irc.test CAP carol NAK :multi-prefix"]
-    assert c.say("CAP LIST") == [":irc.test CAP carol LIST :"]
+    assert c.say("CAP REQ :multi-prefix sasl") == [":irc.test CAP carol NAK :multi-prefix sasl"]
+    assert c.say("CAP REQ :multi-prefix") == [":irc.test CAP carol ACK :multi-prefix"]
+    assert c.say("CAP LIST") == [":irc.test CAP carol LIST :cap-notify multi-prefix"]
     assert numerics(c.say("CAP END"))[0] == "001"
 
 
 def test_motd_file_lines(tmp_path):
     motd = tmp_path / "motd.txt"
     motd.write_text("Be kind.\nNo spam.\n")
-    chat = Chat(Config(server_name="irc.test", motd_file=str(motd)))
+    chat = Chat(Config.from_flags(server_name="irc.test", motd_file=str(motd)))
     lines = peer(chat).say("NICK a", "USER a 0 * :A")
     assert ":irc.test 375 a :- irc.test Message of the day - " in lines
     assert ":irc.test 372 a :- Be kind." in lines and ":irc.test 372 a :- No spam." in lines
@@ -186,7 +188,7 @@ def test_ping_pong(chat):
 
 
 def test_sweep_pings_idle_clients_then_times_them_out():
-    chat = Chat(Config(server_name="irc.test", ping_interval=120, ping_timeout=60))
+    chat = Chat(Config.from_flags(server_name="irc.test", ping_interval=120, ping_timeout=60))
     a, b = peer(chat, "a", now=0), peer(chat, "b", now=0)
     a.new(), b.new()
     chat.sweep(100)
@@ -200,7 +202,7 @@ def test_sweep_pings_idle_clients_then_times_them_out():
 
 
 def test_registration_timeout_counts_from_connect():
-    chat = Chat(Config(server_name="irc.test", registration_timeout=30))
+    chat = Chat(Config.from_flags(server_name="irc.test", registration_timeout=30))
     slow = Peer(chat, now=0)
     slow.say("NICK slow", now=29)  # activity does not extend it
     chat.sweep(30)

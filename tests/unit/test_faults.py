@@ -44,7 +44,7 @@ class Peer:
 
 @pytest.fixture
 def chat() -> Chat:
-    return Chat(Config(server_name="irc.test", registration_timeout=30, ping_interval=120, ping_timeout=60))
+    return Chat(Config.from_flags(server_name="irc.test", registration_timeout=30, ping_interval=120, ping_timeout=60))
 
 
 def tracebacks(caplog) -> list[str]:
