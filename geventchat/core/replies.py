@@ -99,6 +99,9 @@ def whois(ctx: Context, user: User, idle: int) -> None:
     ctx.reply(N.RPL_WHOISSERVER, user.nick, user.server or server.name, f"{server.network} server")
     if user.secure:
         ctx.reply(N.RPL_WHOISSECURE, user.nick, "is using a secure connection")
+    certfp = ctx.session.transport.certfp
+    if user.uid == ctx.session.uid and certfp:  # a fingerprint is shown to its owner only
+        ctx.reply(N.RPL_WHOISCERTFP, user.nick, f"has client certificate fingerprint {certfp}")
     ctx.reply(N.RPL_WHOISIDLE, user.nick, str(idle), str(int(user.signon)), "seconds idle, signon time")
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import re
 import socket
+import ssl
 import time
 
 from geventchat.protocol.message import Message, parse
@@ -28,8 +29,10 @@ class Closed(Exception):
 
 
 class IrcClient:
-    def __init__(self, address: tuple[str, int], timeout: float = 10.0) -> None:
-        self.sock = socket.create_connection(address, timeout=timeout)
+    def __init__(self, address: tuple[str, int], timeout: float = 10.0, tls: ssl.SSLContext | None = None) -> None:
+        """A connection to `address`; over TLS when given a client context (the handshake runs here)."""
+        sock = socket.create_connection(address, timeout=timeout)
+        self.sock = tls.wrap_socket(sock, server_hostname="localhost") if tls is not None else sock
         self.timeout = timeout
         self._buffer = b""
         self.seen: list[str] = []  # every line received, in order
@@ -56,7 +59,7 @@ class IrcClient:
                 data = self.sock.recv(65536)
             except socket.timeout:
                 continue
-            except ConnectionResetError:
+            except (ConnectionResetError, ssl.SSLEOFError):
                 data = b""
             if not data:
                 self.closed = True

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 LISTENING = re.compile(r"listening on [^ ]+:(\d+)")
+LISTENING_TLS = re.compile(r"listening on [^ ]+:(\d+) .*\(tls\)")
 SERVER_NAME = "irc.test"
 
 
@@ -25,6 +26,12 @@ class ServerProcess:
     @property
     def address(self) -> tuple[str, int]:
         return (self.host, self.port)
+
+    @property
+    def tls_address(self) -> tuple[str, int]:
+        """Where the TLS listener is (the server must have been started with a certificate)."""
+        line = self.wait_log(LISTENING_TLS.pattern)
+        return (self.host, int(LISTENING_TLS.search(line).group(1)))
 
     def log_text(self) -> str:
         return "\n".join(self.log)

@@ -13,32 +13,7 @@ import pytest
 from geventchat.config import Config
 from geventchat.core.chat import Chat
 from tests.support.client import CAPS
-
-
-class Peer:
-    """One client of a Chat, with everything the server queued for it."""
-
-    def __init__(self, chat: Chat, now: float, host: str = "127.0.0.1") -> None:
-        self.chat = chat
-        self.out: list[bytes] = []
-        self.hung_up = False
-        self.session = chat.connect(host, self.out.append, self._hang_up, now)
-        self._read = 0
-
-    def _hang_up(self) -> None:
-        self.hung_up = True
-
-    def say(self, *lines: str, now: float = 1000.0) -> list[str]:
-        for line in lines:
-            self.chat.receive(self.session, line.encode(), now)
-        return self.new()
-
-    def new(self) -> list[str]:
-        fresh = self.out[self._read:]
-        self._read = len(self.out)
-        for raw in fresh:
-            assert raw.endswith(b"\r\n") and len(raw) <= 512
-        return [raw[:-2].decode() for raw in fresh]
+from tests.support.peer import Peer
 
 
 @pytest.fixture
@@ -47,10 +22,7 @@ def chat() -> Chat:
 
 
 def peer(chat: Chat, nick: str | None = None, now: float = 1000.0) -> Peer:
-    p = Peer(chat, now)
-    if nick:
-        p.say(f"NICK {nick}", f"USER {nick} 0 * :{nick.title()} Real", now=now)
-    return p
+    return Peer(chat, nick, now)
 
 
 def numerics(lines: list[str]) -> list[str]:
@@ -215,22 +187,6 @@ def test_shutdown_tells_everyone(chat):
     chat.shutdown(1000)
     assert a.new()[-1] == "ERROR :Closing Link: 127.0.0.1 (Server shutting down)"
     assert b.new()[-1] == "ERROR :Closing Link: 127.0.0.1 (Server shutting down)"
-
-
-def test_a_bug_in_a_handler_ends_only_that_client(chat, monkeypatch, caplog):
-    from geventchat.core.handlers import COMMANDS
-    from geventchat.core.dispatch import Command
-
-    def broken(ctx, msg):
-        raise RuntimeError("boom")
-
-    monkeypatch.setitem(COMMANDS, "TIME", Command(broken))
-    a, b = peer(chat, "a"), peer(chat, "b")
-    a.new(), b.new()
-    assert a.say("TIME") == ["ERROR :Closing Link: 127.0.0.1 (Internal server error)"]
-    assert b.new() == [":a!a@127.0.0.1 QUIT :Internal server error"]
-    assert "boom" in caplog.text
-    assert b.say("PING x") == [":irc.test PONG irc.test :x"]
 
 
 def test_the_core_imports_without_gevent():

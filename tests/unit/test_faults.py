@@ -15,31 +15,7 @@ from geventchat.core.chat import Chat
 from geventchat.core.dispatch import Command
 from geventchat.core.flood import TokenBucket
 from geventchat.core.handlers import COMMANDS
-
-
-class Peer:
-    """One client of a Chat: what it was sent, and whether it was hung up."""
-
-    def __init__(self, chat: Chat, nick: str | None, now: float = 1000.0) -> None:
-        self.out: list[str] = []
-        self.hung_up = 0
-        self.broken = False  # a transport bug: send() raises
-        self.session = chat.connect("127.0.0.1", self._send, self._hang_up, now)
-        self.chat = chat
-        if nick:
-            self.say(f"NICK {nick}", f"USER {nick} 0 * :{nick}", now=now)
-
-    def _send(self, data: bytes) -> None:
-        if self.broken:
-            raise RuntimeError("a bug in the transport")
-        self.out.append(data.decode().rstrip("\r\n"))
-
-    def _hang_up(self) -> None:
-        self.hung_up += 1
-
-    def say(self, *lines: str, now: float = 1000.0) -> None:
-        for line in lines:
-            self.chat.receive(self.session, line.encode(), now)
+from tests.support.peer import Peer
 
 
 @pytest.fixture
