@@ -1,10 +1,13 @@
 """Every setting and limit of the server, one field each, with its default and its flag.
 
-Settings are grouped in sections (server, listeners, limits, flood, network)
-that a config file can follow one to one. Each field carries its command-line
+Settings are grouped in sections (server, listeners, limits, flood, network,
+metrics) that the config file follows one to one: a field's name is its key
+in its section's table (config_file.py). Each field carries its command-line
 flag in its metadata, so cli.py builds the parser from these dataclasses: a
-default is written once, here. The defaults suit a public server (see
-PROTOCOL.md, Liveness and limits).
+default is written once, here. The metadata also says whether a running
+server takes a new value on reload (`reload=True`; otherwise a change waits
+for a restart) and whether the value is a secret that printed configurations
+mask. The defaults suit a public server (see PROTOCOL.md, Liveness and limits).
 """
 
 from __future__ import annotations
@@ -25,13 +28,23 @@ def setting(
     metavar: str | None = None,
     shown: str | None = None,
     factory: Callable[[], Any] | None = None,
+    reload: bool = False,
+    secret: bool = False,
+    example: Any = None,
 ) -> Any:
     """A Config field with its flag: `flag` defaults to the field's name with dashes.
 
-    `parse` turns the flag's text into the value (an argparse type); `shown`
-    is what --help prints as the default when the value itself would mislead.
+    `parse` turns the flag's text (or a config file's value, as text) into the
+    value (an argparse type); `shown` is what --help prints as the default
+    when the value itself would mislead. `reload`: SIGHUP and REHASH apply a
+    new value to the running server; without it a changed value is reported
+    as needing a restart and left as it was (the safe default for a setting
+    read once at start). `secret`: --print-config and reload logs mask it.
+    `example`: a value the example config file shows for a setting that has
+    no default.
     """
-    meta = {"help": help, "flag": flag, "parse": parse, "metavar": metavar, "shown": shown}
+    meta = {"help": help, "flag": flag, "parse": parse, "metavar": metavar, "shown": shown,
+            "reload": reload, "secret": secret, "example": example}
     if factory is not None:
         return field(default_factory=factory, metadata=meta)
     return field(default=default, metadata=meta)
@@ -42,13 +55,17 @@ class ServerConfig:
     """Who this server is and what it says about itself."""
 
     name: str = setting(None, "name in replies", flag="--server-name", parse=valid.server_name, metavar="NAME",
-                        factory=socket.gethostname, shown="the host name")
+                        factory=socket.gethostname, shown="the host name", example="irc.example.org")
     network: str = setting("geventchat", "network name in 001 and 005")
     lobby: str = setting("#lobby", "the channel everyone is in", parse=valid.room("#", "channel"),
                          metavar="CHANNEL")
-    motd_file: str | None = setting(None, "message of the day, one line per line", metavar="PATH")
-    resolve: bool = setting(False, "use reverse-DNS names as hosts")
-    log_level: str = setting("INFO", "log verbosity: DEBUG, INFO, WARNING or ERROR", parse=valid.log_level, metavar="LEVEL")
+    motd_file: str | None = setting(None, "message of the day, one line per line, read again on reload",
+                                    metavar="PATH", reload=True, example="/etc/geventchat/motd.txt")
+    resolve: bool = setting(False, "use reverse-DNS names as hosts", reload=True)
+    log_level: str = setting("INFO", "log verbosity: DEBUG, INFO, WARNING or ERROR", parse=valid.log_level,
+                             metavar="LEVEL", reload=True)
+    log_format: str = setting("text", "log lines as text, or as one JSON object a line (for log shippers)",
+                              parse=valid.log_format, metavar="text|json", reload=True)
 
 
 @dataclass
@@ -58,15 +75,17 @@ class ListenersConfig:
     host: str = setting("0.0.0.0", "address to listen on")
     port: int = setting(25565, "plain TCP port (0: any free port)", parse=valid.port(0), metavar="PORT")
     tls_port: int | None = setting(None, "TLS port (0: any free port)", parse=valid.port(0), metavar="PORT",
-                                   shown="6697 when --tls-cert is given")
-    tls_cert: str | None = setting(None, "TLS certificate chain, PEM (reloaded on SIGHUP)", metavar="PATH")
-    tls_key: str | None = setting(None, "TLS private key, PEM (default: in the --tls-cert file)", metavar="PATH")
+                                   shown="6697 when --tls-cert is given", example=6697)
+    tls_cert: str | None = setting(None, "TLS certificate chain, PEM, read again on reload", metavar="PATH",
+                                   reload=True, example="/etc/geventchat/tls/fullchain.pem")
+    tls_key: str | None = setting(None, "TLS private key, PEM (default: in the --tls-cert file)", metavar="PATH",
+                                  reload=True, example="/etc/geventchat/tls/privkey.pem")
     sts: bool = setting(True, "advertise the IRCv3 sts policy while TLS is on: clients that support it "
                               "move from the plain port to TLS (turn off while the certificate is self-signed)",
-                        flag="--no-sts")
+                        flag="--no-sts", reload=True)
     sts_duration: int = setting(0, "seconds an sts client keeps coming back over TLS by itself "
                                    "(0: it moves each time it connects plain, and keeps no policy)",
-                                parse=valid.not_negative(int), metavar="SECONDS", shown="0")
+                                parse=valid.not_negative(int), metavar="SECONDS", shown="0", reload=True)
     reuse_port: bool = setting(False, "set SO_REUSEPORT on the listening sockets")
     backlog: int = setting(1024, "connections the kernel queues before accept()", flag="--listen-backlog",
                            parse=valid.count)
@@ -76,44 +95,49 @@ class ListenersConfig:
 class LimitsConfig:
     """What one client may send, hold and take, and how long the server waits for it."""
 
-    nicklen: int = setting(9, "longest nickname", parse=valid.count)
-    channellen: int = setting(50, "longest channel name", parse=valid.count)
-    userlen: int = setting(10, "longest username (USER)", parse=valid.count)
-    realnamelen: int = setting(100, "longest real name (USER)", parse=valid.count)
-    awaylen: int = setting(200, "longest away message", parse=valid.count)
-    quitlen: int = setting(300, "longest quit message", parse=valid.count)
-    max_targets: int = setting(4, "targets per PRIVMSG/NOTICE", parse=valid.count)
-    max_whois_targets: int = setting(5, "nicks per WHOIS", parse=valid.count)
-    max_userhost: int = setting(5, "nicks per USERHOST", parse=valid.count)
-    sendq: int = setting(256 * 1024, "unsent bytes per client before it is closed", parse=valid.count, metavar="BYTES")
-    max_clients: int = setting(10_000, "clients per process", parse=valid.count)
-    max_per_ip: int = setting(10, "connections per address", parse=valid.count)
+    nicklen: int = setting(9, "longest nickname", parse=valid.count, reload=True)
+    channellen: int = setting(50, "longest channel name", parse=valid.count, reload=True)
+    userlen: int = setting(10, "longest username (USER)", parse=valid.count, reload=True)
+    realnamelen: int = setting(100, "longest real name (USER)", parse=valid.count, reload=True)
+    awaylen: int = setting(200, "longest away message", parse=valid.count, reload=True)
+    quitlen: int = setting(300, "longest quit message", parse=valid.count, reload=True)
+    max_targets: int = setting(4, "targets per PRIVMSG/NOTICE", parse=valid.count, reload=True)
+    max_whois_targets: int = setting(5, "nicks per WHOIS", parse=valid.count, reload=True)
+    max_userhost: int = setting(5, "nicks per USERHOST", parse=valid.count, reload=True)
+    sendq: int = setting(256 * 1024, "unsent bytes per client before it is closed (a reload applies it to "
+                                     "new connections)", parse=valid.count, metavar="BYTES", reload=True)
+    max_clients: int = setting(10_000, "clients per process", parse=valid.count, reload=True)
+    max_per_ip: int = setting(10, "connections per address", parse=valid.count, reload=True)
     exempt: tuple[str, ...] = setting((), "addresses free of --max-per-ip (repeatable)", parse=valid.cidr,
-                                      metavar="CIDR")
+                                      metavar="CIDR", reload=True)
     limit_loopback: bool = setting(False, "count loopback connections against --max-per-ip too "
-                                          "(by default a shared shell host's users are not limited)")
+                                          "(by default a shared shell host's users are not limited)", reload=True)
     registration_timeout: float = setting(30.0, "seconds from connect (TLS handshake included) to finish NICK/USER",
-                                          parse=valid.seconds)
-    ping_interval: float = setting(120.0, "idle seconds before the server sends PING", parse=valid.seconds)
-    ping_timeout: float = setting(60.0, "seconds to answer a PING", parse=valid.seconds)
-    shutdown_grace: float = setting(3.0, "seconds to flush queues on shutdown", parse=valid.seconds)
+                                          parse=valid.seconds, reload=True)
+    ping_interval: float = setting(120.0, "idle seconds before the server sends PING", parse=valid.seconds,
+                                   reload=True)
+    ping_timeout: float = setting(60.0, "seconds to answer a PING", parse=valid.seconds, reload=True)
+    shutdown_grace: float = setting(3.0, "seconds to flush queues on shutdown", parse=valid.seconds, reload=True)
     recv_size: int = setting(16384, "bytes read from a socket at a time", parse=valid.count, metavar="BYTES")
-    refusal_timeout: float = setting(2.0, "seconds to send a refused connection its ERROR line", parse=valid.seconds)
-    resolve_timeout: float = setting(3.0, "seconds to wait for a reverse-DNS answer (--resolve)", parse=valid.seconds)
+    refusal_timeout: float = setting(2.0, "seconds to send a refused connection its ERROR line", parse=valid.seconds,
+                                     reload=True)
+    resolve_timeout: float = setting(3.0, "seconds to wait for a reverse-DNS answer (--resolve)", parse=valid.seconds,
+                                     reload=True)
 
 
 @dataclass
 class FloodConfig:
     """Flood control: a token bucket of lines per client, and a smaller one for PING/PONG."""
 
-    burst: int = setting(10, "lines a client may send at once", flag="--flood-burst", parse=valid.count)
+    burst: int = setting(10, "lines a client may send at once", flag="--flood-burst", parse=valid.count, reload=True)
     rate: float = setting(1.0, "lines per second after the burst", flag="--flood-rate", parse=valid.positive(float),
-                         metavar="PER_SECOND")
-    backlog: int = setting(20, "delayed lines waiting before 'Excess flood'", flag="--flood-backlog", parse=valid.count)
+                          metavar="PER_SECOND", reload=True)
+    backlog: int = setting(20, "delayed lines waiting before 'Excess flood'", flag="--flood-backlog",
+                           parse=valid.count, reload=True)
     ping_burst: int = setting(20, "PING/PONG lines a client may send at once", flag="--ping-flood-burst",
-                              parse=valid.count)
+                              parse=valid.count, reload=True)
     ping_rate: float = setting(5.0, "PING/PONG lines per second after their burst", flag="--ping-flood-rate",
-                               parse=valid.positive(float), metavar="PER_SECOND")
+                               parse=valid.positive(float), metavar="PER_SECOND", reload=True)
 
 
 @dataclass
@@ -121,9 +145,11 @@ class NetworkConfig:
     """A network of nodes over Redis (geventchat/network/); no URL: one process alone."""
 
     redis: str | None = setting(None, "be a node of the chat shared through this Redis, "
-                                      "e.g. redis://127.0.0.1:6379/0", metavar="URL")
+                                      "e.g. redis://127.0.0.1:6379/0", metavar="URL", secret=True,
+                                example="redis://127.0.0.1:6379/0")
     node_name: str | None = setting(None, "this node's name in uids, keys and netsplit reasons",
-                                    parse=valid.node_name, metavar="NAME", shown="SERVER_NAME-PID")
+                                    parse=valid.node_name, metavar="NAME", shown="SERVER_NAME-PID",
+                                    example="irc1-a")
     node_timeout: float = setting(10.0, "seconds without a heartbeat before a node's users are announced "
                                         "as split off", parse=valid.seconds)
     redis_retry_max: float = setting(2.0, "longest pause between attempts to reconnect to Redis", parse=valid.seconds)
@@ -146,12 +172,24 @@ class NetworkConfig:
 
 
 @dataclass
+class MetricsConfig:
+    """Prometheus metrics and a health check over HTTP (off unless a port is given)."""
+
+    port: int | None = setting(None, "serve /metrics and /healthz on this port (0: any free port)",
+                               flag="--metrics-port", parse=valid.port(0), metavar="PORT", shown="off",
+                               example=9102)
+    host: str = setting("127.0.0.1", "address the metrics port listens on (loopback: only this machine scrapes)",
+                        flag="--metrics-host", metavar="ADDRESS")
+
+
+@dataclass
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     listeners: ListenersConfig = field(default_factory=ListenersConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     flood: FloodConfig = field(default_factory=FloodConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
 
     DEFAULT_TLS_PORT = 6697
 
@@ -189,6 +227,7 @@ _SECTIONS: dict[str, type] = {
     "limits": LimitsConfig,
     "flood": FloodConfig,
     "network": NetworkConfig,
+    "metrics": MetricsConfig,
 }
 
 
@@ -200,6 +239,16 @@ def flag_of(f: dataclasses.Field) -> str:
 def dest_of(f: dataclasses.Field) -> str:
     """The flag's name as a keyword (`--flood-burst` -> `flood_burst`): unique across sections."""
     return flag_of(f)[2:].replace("-", "_")
+
+
+def reloadable(f: dataclasses.Field) -> bool:
+    """Whether a running server takes a new value of this setting on reload (SIGHUP, REHASH)."""
+    return bool(f.metadata.get("reload"))
+
+
+def secret(f: dataclasses.Field) -> bool:
+    """Whether printed configurations and logs must not show this setting's value."""
+    return bool(f.metadata.get("secret"))
 
 
 def sections_of() -> Iterator[tuple[str, type, list[tuple[dataclasses.Field, str]]]]:
