@@ -173,7 +173,9 @@ class Connection:
         transport = self.transport
         self.session = chat.connect(self.host, self.queue.put, self._hang_up, self.accepted_at,
                                     transport.info, self.queue.set_max_line)
-        log.info("connect %s from %s%s", self.session.uid, self.host, " (TLS)" if transport.info.secure else "")
+        uid = self.session.uid
+        log.info("connect %s from %s%s", uid, self.host, " (TLS)" if transport.info.secure else "",
+                 extra={"event": "connect", "uid": uid, "ip": transport.info.ip, "detail": transport.info.kind})
         reason = None
         try:
             reason = self._read_loop()
@@ -200,6 +202,7 @@ class Connection:
                 self.transport.start()
         except (HandshakeFailed, OSError) as error:
             log.info("handshake from %s failed: %s", self.host, error)
+            self.server.chat.metrics.refused("handshake")
             return False
         return True
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Callable
 
 from ..protocol.message import MAX_LINE, Message, format_line, format_tags
 from .caps import EXTENDED_JOIN, TAG_BITS, TAGS, TIME
+from .metrics import NO_METRICS, Metrics
 
 if TYPE_CHECKING:
     from .bus import Bus
@@ -137,10 +138,11 @@ class Delivery:
 
 
 class Outbox:
-    def __init__(self, server_name: str, bus: Bus, ids: Callable[[], str]) -> None:
+    def __init__(self, server_name: str, bus: Bus, ids: Callable[[], str], metrics: Metrics = NO_METRICS) -> None:
         self.server = server_name
         self.bus = bus
         self.ids = ids
+        self.metrics = metrics  # told once per relayed line how many recipients got it
         self._batches = itertools.count(1)
 
     # --- to one client ------------------------------------------------------
@@ -259,19 +261,21 @@ class Outbox:
             extended=format_line(extended.command, *extended.params, prefix=extended.prefix) if extended else None,
         )
         if here_only:
-            self.bus.deliver_here(delivery)
+            count = self.bus.deliver_here(delivery)
         else:
-            self.bus.publish(delivery)
+            count = self.bus.publish(delivery)
         if echo and sender is not None:
-            self.echo(sender, delivery)
+            count += self.echo(sender, delivery)
+        self.metrics.delivered(count)
         return delivery
 
-    def echo(self, session: Session, delivery: Delivery) -> None:
-        """Give a client a relayed line as its view shows it (its own line under echo-message)."""
+    def echo(self, session: Session, delivery: Delivery) -> int:
+        """Give a client a relayed line as its view shows it (its own line under echo-message); 1 if it got it."""
         view = session.view
         if (view & delivery.needs) != delivery.needs:
-            return
+            return 0
         self._to(session, delivery.tags_for(view) if view else None, delivery.body_for(view))
+        return 1
 
     def to_channel(self, channel: str, msg: Message, now: float, **options) -> Delivery:
         """Every member of one channel (folded name)."""

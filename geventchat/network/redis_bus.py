@@ -33,19 +33,21 @@ class RedisBus:
     def part(self, uid: str, channel: str) -> None:
         self.local.part(uid, channel)
 
-    def publish(self, delivery: Delivery) -> None:
+    def publish(self, delivery: Delivery) -> int:
+        """Deliver here and send on; return the lines queued here (other nodes count their own)."""
         if delivery.channels:
-            self.local.publish(delivery)
+            count = self.local.publish(delivery)
             data = E.encode(self.node, E.CHANNELS, E.delivery_fields(delivery), delivery.plain)
             self.link.send(self.link.keys.broadcast, data)
-        elif delivery.uid is not None:
+            return count
+        if delivery.uid is not None:
             node = node_of(delivery.uid)
             if node == self.node:
-                self.local.publish(delivery)
-            else:
-                data = E.encode(self.node, E.UID, E.delivery_fields(delivery), delivery.plain)
-                self.link.send(self.link.keys.inbox(node), data)
+                return self.local.publish(delivery)
+            data = E.encode(self.node, E.UID, E.delivery_fields(delivery), delivery.plain)
+            self.link.send(self.link.keys.inbox(node), data)
+        return 0
 
-    def deliver_here(self, delivery: Delivery) -> None:
+    def deliver_here(self, delivery: Delivery) -> int:
         """The last hop of a line from another node."""
-        self.local.publish(delivery)
+        return self.local.publish(delivery)

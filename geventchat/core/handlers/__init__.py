@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..dispatch import Command
-from . import capabilities, channels, messaging, queries, registration
+from . import admin, capabilities, channels, messaging, queries, registration
 
 COMMANDS: dict[str, Command] = {
     # getting on and off; allowed before registration
@@ -36,4 +36,6 @@ COMMANDS: dict[str, Command] = {
     "TIME": Command(queries.time_),
     "ISON": Command(queries.ison, 1),
     "USERHOST": Command(queries.userhost, 1),
+    # operators
+    "REHASH": Command(admin.rehash),
 }
