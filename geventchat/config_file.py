@@ -187,15 +187,16 @@ def _without_none(hint: Any) -> Any:
 
 
 def _found(raw: Any) -> str:
-    kinds = {bool: "true/false", int: "a whole number", float: "a number", str: "a string",
-             list: "a list", dict: "a table"}
-    kind = next((name for t, name in kinds.items() if isinstance(raw, t)), type(raw).__name__)
-    shown = repr(raw) if not isinstance(raw, (list, dict)) else ""
+    """What a value is, in words: `a string "nine"`, `true`, `a number 1.5`, `a list`."""
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
     if isinstance(raw, str):
-        shown = f'"{raw}"'
-    elif isinstance(raw, bool):
-        shown = "true" if raw else "false"
-    return f"{kind} {shown}".rstrip()
+        return f'a string "{raw}"'
+    if isinstance(raw, int):
+        return f"a whole number {raw}"
+    if isinstance(raw, float):
+        return f"a number {raw!r}"
+    return {list: "a list", dict: "a table"}.get(type(raw), type(raw).__name__)
 
 
 def _suggest(word: str, known: Any) -> str:
