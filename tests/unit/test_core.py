@@ -12,7 +12,7 @@ import pytest
 
 from geventchat.config import Config
 from geventchat.core.chat import Chat
-from tests.support.client import CAPS
+from tests.support.client import PLAIN_CAPS as CAPS
 from tests.support.peer import Peer
 
 
