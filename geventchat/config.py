@@ -66,6 +66,10 @@ class ServerConfig:
                              metavar="LEVEL", reload=True)
     log_format: str = setting("text", "log lines as text, or as one JSON object a line (for log shippers)",
                               parse=valid.log_format, metavar="text|json", reload=True)
+    data_dir: str = setting(None, "where what must outlive the process is kept (history, accounts); "
+                                  "created on first run", metavar="PATH", factory=valid.default_data_dir,
+                            shown="$XDG_DATA_HOME/geventchat, else ~/.local/share/geventchat",
+                            example="/var/lib/geventchat")
 
 
 @dataclass
@@ -104,8 +108,8 @@ class LimitsConfig:
     max_targets: int = setting(4, "targets per PRIVMSG/NOTICE", parse=valid.count, reload=True)
     max_whois_targets: int = setting(5, "nicks per WHOIS", parse=valid.count, reload=True)
     max_userhost: int = setting(5, "nicks per USERHOST", parse=valid.count, reload=True)
-    sendq: int = setting(256 * 1024, "unsent bytes per client before it is closed (a reload applies it to "
-                                     "new connections)", parse=valid.count, metavar="BYTES", reload=True)
+    sendq: int = setting(256 * 1024, "unsent bytes per client before it is closed", parse=valid.count,
+                         metavar="BYTES", reload=True)  # a reload applies it to new connections
     max_clients: int = setting(10_000, "clients per process", parse=valid.count, reload=True)
     max_per_ip: int = setting(10, "connections per address", parse=valid.count, reload=True)
     exempt: tuple[str, ...] = setting((), "addresses free of --max-per-ip (repeatable)", parse=valid.cidr,
@@ -138,6 +142,27 @@ class FloodConfig:
                               parse=valid.count, reload=True)
     ping_rate: float = setting(5.0, "PING/PONG lines per second after their burst", flag="--ping-flood-rate",
                                parse=valid.positive(float), metavar="PER_SECOND", reload=True)
+
+
+@dataclass
+class HistoryConfig:
+    """Chat history: what is kept of each channel, for how long, and how it is served."""
+
+    history: str = setting("auto", "where history is kept: sqlite (in --data-dir), redis (shared by a "
+                                   "network's nodes), none (off); auto: redis with --redis, else sqlite",
+                           parse=valid.choice("auto", "sqlite", "redis", "none"), metavar="STORE")
+    history_max_age: float = setting(30.0, "days a line is kept", parse=valid.positive(float), metavar="DAYS")
+    history_max_lines: int = setting(100_000, "lines kept per channel", parse=valid.count)
+    history_playback: int = setting(20, "lines a client without draft/chathistory is shown when it joins "
+                                        "(0: none)", parse=valid.not_negative(int), metavar="N", reload=True)
+    chathistory_max: int = setting(1000, "most lines one CHATHISTORY request returns (ISUPPORT CHATHISTORY)",
+                                   parse=valid.count, reload=True)
+    history_flush: float = setting(0.5, "seconds between batched writes: at most this much is lost to a crash",
+                                   parse=valid.seconds)
+    history_prune_interval: float = setting(60.0, "seconds between passes that drop lines past the limits",
+                                            parse=valid.seconds)
+    redact_window: float = setting(900.0, "seconds during which a user may take back (REDACT) its own line",
+                                   parse=valid.seconds, reload=True)
 
 
 @dataclass
@@ -188,6 +213,7 @@ class Config:
     listeners: ListenersConfig = field(default_factory=ListenersConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     flood: FloodConfig = field(default_factory=FloodConfig)
+    history: HistoryConfig = field(default_factory=HistoryConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
 
@@ -213,6 +239,14 @@ class Config:
         return max(0.05, min(1.0, shortest / 4))
 
     @property
+    def history_store(self) -> str:
+        """The history store in use: the flag's choice, `auto` resolved."""
+        chosen = self.history.history
+        if chosen == "auto":
+            return "redis" if self.network.redis else "sqlite"
+        return chosen
+
+    @property
     def tls_port(self) -> int | None:
         """The TLS port in use: the flag's, or the default one once a certificate is given."""
         listeners = self.listeners
@@ -226,6 +260,7 @@ _SECTIONS: dict[str, type] = {
     "listeners": ListenersConfig,
     "limits": LimitsConfig,
     "flood": FloodConfig,
+    "history": HistoryConfig,
     "network": NetworkConfig,
     "metrics": MetricsConfig,
 }

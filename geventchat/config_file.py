@@ -84,6 +84,8 @@ def combination_problems(config: Config) -> list[str]:
         )
     if listeners.tls_key and not listeners.tls_cert:
         problems.append("--tls-key needs --tls-cert PATH")
+    if config.history.history == "redis" and not config.network.redis:
+        problems.append("--history redis needs --redis URL (a single process keeps history with sqlite)")
     return problems
 
 

@@ -24,6 +24,7 @@ from .config import Config
 from .config_file import ConfigError, Source
 from .connection import Connection
 from .core.chat import Chat, Reloaded, read_motd
+from .core.history import HistoryStore
 from .core.limits import SERVER_FULL, TOO_MANY_FROM_HOST, ConnectionLimits
 from .core.outbox import closing_link
 from .reload import apply, differences, summary
@@ -37,6 +38,10 @@ log = logging.getLogger("geventchat")
 
 MakeTransport = Callable[[socket.socket, str], Transport]
 REFUSAL_CAUSES = {SERVER_FULL: "server_full", TOO_MANY_FROM_HOST: "per_ip"}
+
+
+class ListenError(OSError):
+    """A listener could not bind: the message names the address and why."""
 
 
 @dataclass
@@ -54,13 +59,15 @@ class Listener:
 
 
 class ChatServer:
-    def __init__(self, config: Config, chat: Chat | None = None, source: Source | None = None,
-                 node: NetworkNode | None = None) -> None:
+    def __init__(self, config: Config, chat: Chat | None = None, history: HistoryStore | None = None,
+                 source: Source | None = None, node: NetworkNode | None = None) -> None:
         """`source` is where a reload reads the settings again (without one, only the MOTD and TLS files)."""
         self.config = config
         self.source = source
         self.node = node
-        self.chat = chat if chat is not None else (node.chat if node is not None else Chat(config))
+        if chat is None:
+            chat = node.chat if node is not None else Chat(config, history=history)
+        self.chat = chat
         self.chat.reload = self.reload
         self.stopping = False
         limits = config.limits
@@ -113,9 +120,20 @@ class ChatServer:
     def start(self) -> None:
         """Bind and listen on every listener (raises OSError if an address is taken), start the sweep."""
         if self.metrics is not None:
-            self.metrics.start()
+            try:
+                self.metrics.start()
+            except OSError as error:
+                metrics = self.config.metrics
+                raise ListenError(f"cannot listen on {metrics.host}:{metrics.port} (metrics): "
+                                  f"{error.strerror or error}") from None
         for listener in self.listeners:
-            listener.stream.start()
+            try:
+                listener.stream.start()
+            except OSError as error:
+                host, port = listener.stream.address[:2]
+                raise ListenError(f"cannot listen on {host}:{port}"
+                                  f"{'' if listener.name == 'plain' else f' ({listener.name})'}: "
+                                  f"{error.strerror or error}") from None
             host, port = listener.stream.address[:2]
             log.info("listening on %s:%s as %s%s", host, port, self.config.server.name,
                      "" if listener.name == "plain" else f" ({listener.name})")
