@@ -87,9 +87,9 @@ class ChatServer:
                               lambda sock, ip: TlsTransport(sock, recv_size, ip, tls.context), kind="tls")
         self.metrics: MetricsEndpoint | None = None
         if config.metrics.port is not None:
-            from .metrics import MetricsEndpoint
+            from . import metrics  # prometheus-client, imported only when the port is on
 
-            self.metrics = MetricsEndpoint(self, config.metrics.host, config.metrics.port)
+            self.metrics = metrics.MetricsEndpoint(self, config.metrics.host, config.metrics.port)
             self.chat.use_metrics(self.metrics.counts)
         self._sweeper: gevent.Greenlet | None = None
 

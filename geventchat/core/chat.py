@@ -30,7 +30,7 @@ from .context import Context
 from .flood import FREE, LIVENESS, TokenBucket
 from .handlers import COMMANDS
 from .history import HistoryStore, Ref
-from .metrics import NO_METRICS, QUIT, Metrics, quit_code
+from .metrics import NO_METRICS, Metrics, quit_code
 from .outbox import MessageIds, Outbox, server_time
 from .session import PLAIN_TCP, Session, TransportInfo
 from .state import Registry, User

@@ -60,7 +60,7 @@ def test_rehash_by_an_operator_says_what_changed_or_why_nothing_did(chat):
 def test_metrics_are_told_once_per_relayed_line_with_its_recipient_count(chat):
     recorder = Recorder()
     chat.use_metrics(recorder)
-    alice, bob, carol = Peer(chat, "alice"), Peer(chat, "bob"), Peer(chat, "carol")
+    alice, _, carol = Peer(chat, "alice"), Peer(chat, "bob"), Peer(chat, "carol")
     recorder.calls.clear()
     alice.say("PRIVMSG #lobby :hello", "PRIVMSG bob :psst", "PRIVMSG nobody :lost")
     assert recorder.calls == [("delivered", 2), ("delivered", 1)]
