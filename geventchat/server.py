@@ -167,7 +167,8 @@ class ChatServer:
         whole or changes nothing. Settings that need a restart are reported
         and left as they were. Each reload is logged with what changed.
         """
-        where = self.source.path if self.source is not None and self.source.path else "the command line"
+        path = self.source.path if self.source is not None and self.source.path else ""
+        where = path or "the command line"
         try:
             new = self.source.load() if self.source is not None else copy.deepcopy(self.config)
             motd = self._read_motd(new.server.motd_file)
@@ -175,7 +176,7 @@ class ChatServer:
         except ConfigError as error:
             said = "; ".join(error.problems)
             log.warning("reload failed, nothing changed: %s", said)
-            return Reloaded(False, where, said)
+            return Reloaded(False, path, said)
         fixed = frozenset() if self.tls is not None else frozenset({"listeners.tls_cert", "listeners.tls_key"})
         changes = differences(self.config, new, fixed)
         apply(self.config, new, changes)
@@ -191,7 +192,7 @@ class ChatServer:
         said = summary(changes, notes)
         level = logging.WARNING if any(not c.applied for c in changes) else logging.INFO
         log.log(level, "reloaded %s: %s", where, said)
-        return Reloaded(True, where, said)
+        return Reloaded(True, path, said)
 
     def _read_motd(self, path: str | None) -> list[str] | None:
         try:

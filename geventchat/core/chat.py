@@ -67,7 +67,7 @@ class Reloaded:
     """What a reload (REHASH, SIGHUP) did: whether it applied, and in words what changed or why not."""
 
     ok: bool
-    source: str  # the config file read, or a word for where the settings came from
+    source: str  # the config file read; "" when the settings come from flags alone
     summary: str
 
 

@@ -47,7 +47,7 @@ def test_rehash_by_an_operator_says_what_changed_or_why_nothing_did(chat):
                                                                     "[limits] nicklen: must be greater than 0: '0'")]
     chat.reload = results.pop
     assert alice.say("REHASH") == [
-        ":irc.test FAIL REHASH INVALID_CONFIG :/etc/geventchat/chat-server.toml: nothing changed: "
+        ":irc.test FAIL REHASH INVALID_CONFIG :Nothing changed: "
         "/etc/geventchat/chat-server.toml:3: [limits] nicklen: must be greater than 0: '0'"]
     assert alice.say("REHASH") == [
         ":irc.test 382 alice /etc/geventchat/chat-server.toml :Rehashing",

@@ -25,6 +25,6 @@ def rehash(ctx: Context, msg: Message) -> None:
         raise Fail("REHASH", "CANNOT_RELOAD", "This server cannot reload its configuration")
     result = chat.reload()
     if not result.ok:
-        raise Fail("REHASH", "INVALID_CONFIG", f"{result.source}: nothing changed: {result.summary}")
-    ctx.reply(N.RPL_REHASHING, result.source, "Rehashing")
+        raise Fail("REHASH", "INVALID_CONFIG", f"Nothing changed: {result.summary}")
+    ctx.reply(N.RPL_REHASHING, result.source or "*", "Rehashing")
     ctx.send("NOTICE", ctx.session.name, f"Rehash: {result.summary}")
