@@ -43,8 +43,9 @@ def test_four_clients_in_three_channels_see_exactly_their_share(connect):
     assert seen["d"] == [":a!user@127.0.0.1 NICK alpha"]  # shares only the lobby with a
 
     b.send("PART #two :bye two")
-    c.send("QUIT :gone")
     b.sync()
+    c.send("QUIT :gone")
+    c.read_until_closed()
     a_seen, d_seen = everyone_syncs(a, d)
     assert a_seen == [":b!user@127.0.0.1 PART #two :bye two", ":c!user@127.0.0.1 QUIT :gone"]
     assert d_seen == [":c!user@127.0.0.1 QUIT :gone"]  # once, though c and d shared two channels
