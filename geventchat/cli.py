@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         group = p.add_argument_group(kind.__doc__.splitlines()[0].rstrip("."))
         for f, dest in fields:
             meta = f.metadata
-            options = {"dest": dest, "default": None, "help": _help(f)}
+            options = {"dest": dest, "default": argparse.SUPPRESS, "help": _help(f)}
             if f.type in ("bool", bool):
                 options["action"] = "store_false" if f.default else "store_true"
             else:
@@ -65,11 +65,10 @@ def parse(argv: list[str] | None = None) -> tuple[argparse.ArgumentParser, argpa
     """The command line, and where the settings come from: the --config file and the flags given."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    flags = {}
+    flags = {}  # only what was given (every setting's default is SUPPRESS): the rest is the file's or Config's
     for key, value in vars(args).items():
-        if key in OWN_OPTIONS or value is None:
-            continue
-        flags[key] = tuple(value) if isinstance(value, list) else value
+        if key not in OWN_OPTIONS:
+            flags[key] = tuple(value) if isinstance(value, list) else value
     return parser, args, Source(args.config, flags)
 
 

@@ -65,11 +65,24 @@ def effective(config: Config) -> str:
         out.append(f"\n[{section}]")
         for f, _ in fields:
             value = shown(f, getattr(values, f.name))
-            if value is None:
+            if value is None and _none_word(f):
+                out.append(f'{f.name} = "none"')  # turned off, where the default is on (--lobby none)
+            elif value is None:
                 out.append(f"# {f.name} is not set")
             else:
                 out.append(f"{f.name} = {toml_value(value)}")
     return "\n".join(out) + "\n"
+
+
+def _none_word(f: dataclasses.Field) -> bool:
+    """Whether the setting's own check reads "none" as None: the file's way to say "not set" (TOML has no null)."""
+    parse = f.metadata.get("parse")
+    if parse is None or f.default is None:
+        return False
+    try:
+        return parse("none") is None
+    except Exception:  # noqa: BLE001 - any refusal means "none" is not a word it knows
+        return False
 
 
 def example() -> str:

@@ -104,15 +104,23 @@ class LocalBus:
         if channels:
             return self._publish_once(delivery)
         if delivery.uid is not None:
-            subscriber = self._subscribers.get(delivery.uid)
-            if subscriber is not None:
-                line = delivery.line(subscriber[1])
-                if line is not None:
-                    subscriber[0](line)
-                    return 1
-        return 0
+            return self._to_one(delivery, delivery.uid)
+        count = 0
+        for uid in delivery.uids:
+            if uid != delivery.skip:
+                count += self._to_one(delivery, uid)
+        return count
 
     deliver_here = publish
+
+    def _to_one(self, delivery: Delivery, uid: str) -> int:
+        subscriber = self._subscribers.get(uid)
+        if subscriber is not None:
+            line = delivery.line(subscriber[1])
+            if line is not None:
+                subscriber[0](line)
+                return 1
+        return 0
 
     def _publish_once(self, delivery: Delivery) -> int:
         """Members of several channels: each gets the line once (a QUIT, a NICK)."""

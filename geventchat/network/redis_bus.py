@@ -46,7 +46,16 @@ class RedisBus:
                 return self.local.publish(delivery)
             data = E.encode(self.node, E.UID, E.delivery_fields(delivery), delivery.plain)
             self.link.send(self.link.keys.inbox(node), data)
-        return 0
+            return 0
+        count = 0
+        if delivery.uids:
+            nodes = {node_of(uid) for uid in delivery.uids}
+            if self.node in nodes:
+                count = self.local.publish(delivery)
+            for node in nodes - {self.node}:
+                data = E.encode(self.node, E.UID, E.delivery_fields(delivery), delivery.plain)
+                self.link.send(self.link.keys.inbox(node), data)
+        return count
 
     def deliver_here(self, delivery: Delivery) -> int:
         """The last hop of a line from another node."""
