@@ -464,10 +464,6 @@ class Chat:
         self.metrics = metrics
         self.outbox.metrics = metrics
 
-    def is_operator(self, session: Session) -> bool:
-        """Whether this client may run operator commands (REHASH). Nobody is, until operators exist."""
-        return False
-
     def reconfigure(self, motd: list[str] | None) -> None:
         """A reload changed the settings in place: take the new MOTD, and the flood budget for everyone.
 

@@ -38,10 +38,20 @@ def test_rehash_is_refused_to_anyone_who_is_not_an_operator(chat):
     assert alice.say("REHASH") == [":irc.test 481 alice :Permission Denied- You're not an IRC operator"]
 
 
+def test_a_client_cannot_make_itself_an_operator_with_a_user_mode(chat):
+    """RFC 2812 3.1.5: 'If a user attempts to make themselves an operator using the "+o" or "+O" flag,
+    the attempt SHOULD be ignored'."""
+    alice = Peer(chat, "alice")
+    alice.new()
+    assert alice.say("MODE alice +io") == [":alice!alice@127.0.0.1 MODE alice +i"]
+    assert alice.say("MODE alice") == [":irc.test 221 alice :+i"]
+    assert alice.say("REHASH") == [":irc.test 481 alice :Permission Denied- You're not an IRC operator"]
+
+
 def test_rehash_by_an_operator_says_what_changed_or_why_nothing_did(chat):
     alice = Peer(chat, "alice")
     alice.new()
-    chat.is_operator = lambda session: session is alice.session  # until operators exist, a hook says who is one
+    chat.is_operator = lambda session: session is alice.session  # until OPER exists, nobody gets +o
     results = [Reloaded(True, "/etc/geventchat/chat-server.toml", "changed limits.nicklen 9 -> 12; no MOTD"),
                Reloaded(False, "/etc/geventchat/chat-server.toml", "/etc/geventchat/chat-server.toml:3: "
                                                                     "[limits] nicklen: must be greater than 0: '0'")]
