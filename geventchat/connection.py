@@ -173,7 +173,8 @@ class Connection:
         transport = self.transport
         self.session = chat.connect(self.host, self.queue.put, self._hang_up, self.accepted_at,
                                     transport.info, self.queue.set_max_line)
-        log.info("connect %s from %s%s", self.session.uid, self.host, " (TLS)" if transport.info.secure else "")
+        kind = transport.info.kind
+        log.info("connect %s from %s%s", self.session.uid, self.host, "" if kind == "tcp" else f" ({kind.upper()})")
         reason = None
         try:
             reason = self._read_loop()
@@ -304,6 +305,9 @@ class Connection:
 
     def _hang_up(self) -> None:
         """The chat has queued the last line: flush it, but not for longer than the grace."""
+        farewell = self.transport.farewell()
+        if farewell:
+            self.queue.put(farewell)
         self.queue.close()
         self._deadline = gevent.spawn_later(self.server.config.limits.shutdown_grace, self._abort)
 

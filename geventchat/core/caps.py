@@ -22,6 +22,11 @@ EXTENDED_JOIN = 1 << 3  # extended-join: JOIN carries account and real name
 AWAY_NOTIFY = 1 << 4  # away-notify: AWAY lines about others
 SETNAME = 1 << 5  # setname: SETNAME lines about others
 ACCOUNT_NOTIFY = 1 << 6  # account-notify: ACCOUNT lines about others
+# not capabilities but the transport's framing: each line a WebSocket message,
+# framed once per view like the tags, since a server frame is the same bytes for all
+WS_TEXT = 1 << 7  # text.ircv3.net (or no subprotocol): text messages
+WS_BINARY = 1 << 8  # binary.ircv3.net: binary messages
+FRAMING = WS_TEXT | WS_BINARY
 
 VIEW_BITS = {
     "server-time": TIME,

@@ -19,7 +19,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Callable
 
 from ..protocol.message import MAX_LINE, Message, format_line, format_tags
-from .caps import EXTENDED_JOIN, TAG_BITS, TAGS, TIME
+from ..protocol.websocket import OPCODE_BINARY, OPCODE_TEXT, frame_line
+from .caps import EXTENDED_JOIN, FRAMING, TAG_BITS, TAGS, TIME, WS_BINARY
 
 if TYPE_CHECKING:
     from .bus import Bus
@@ -38,6 +39,15 @@ def server_time(stamp: float) -> str:
 def closing_link(host: str, reason: str) -> bytes:
     """The ERROR line a connection gets before it is closed: never a silent close."""
     return format_line("ERROR", f"Closing Link: {host} ({reason})")
+
+
+def framer(view: int) -> Callable[[bytes], bytes] | None:
+    """How a CRLF-ended line is framed for a view's transport (a WebSocket message); None: as it is."""
+    framing = view & FRAMING
+    if not framing:
+        return None
+    opcode = OPCODE_BINARY if framing & WS_BINARY else OPCODE_TEXT
+    return lambda line: frame_line(line, opcode)
 
 
 def client_tags(msg: Message) -> dict[str, str] | None:
@@ -76,9 +86,10 @@ class Delivery:
 
     `plain` is the line as a client with no capabilities gets it. A view
     (see caps.py) gets the tags it may see in front of `extended` (the
-    extended-join form of a JOIN) or `plain`; a line that `needs` view bits
-    goes only to views that have them all. Lines are built lazily, once per
-    view, so a channel of plain clients costs what it always cost.
+    extended-join form of a JOIN) or `plain`, framed as a WebSocket message
+    for a WebSocket view; a line that `needs` view bits goes only to views
+    that have them all. Lines are built lazily, once per view, so a channel
+    of plain clients costs what it always cost.
     """
 
     __slots__ = ("plain", "tags", "time", "channels", "uid", "skip", "needs", "extended", "_lines")
@@ -119,6 +130,8 @@ class Delivery:
         else:
             body = self.extended if self.extended is not None and view & EXTENDED_JOIN else self.plain
             line = format_tags(self.tags_for(view)) + body
+            if view & FRAMING:
+                line = frame_line(line, OPCODE_BINARY if view & WS_BINARY else OPCODE_TEXT)
         lines[view] = line
         return line
 
