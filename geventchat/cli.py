@@ -139,6 +139,8 @@ def _ports(config: Config) -> str:
     ports = [str(config.listeners.port)]
     if config.tls_port is not None:
         ports.append(f"{config.tls_port} (TLS)")
+    if config.web.port is not None:
+        ports.append(f"{config.web.port} (web)")
     return ", ".join(ports)
 
 
