@@ -20,7 +20,7 @@ import gevent
 
 from .core.chat import INTERNAL_ERROR
 from .protocol.message import MAX_LINE
-from .transports.base import HandshakeFailed, Transport
+from .transports.base import HandshakeFailed, PeerError, Transport
 
 if TYPE_CHECKING:
     from .server import ChatServer
@@ -228,6 +228,8 @@ class Connection:
                 lines = read()
             except ConnectionResetError:
                 return "Connection reset by peer"
+            except PeerError as error:
+                return str(error)
             except OSError as error:
                 return self._write_error or f"Read error: {error.strerror or error}"
             if lines is None:

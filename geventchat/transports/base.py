@@ -13,6 +13,10 @@ class HandshakeFailed(Exception):
     """The connection never became one a client can talk over (a bad TLS hello, a bad HTTP upgrade)."""
 
 
+class PeerError(ConnectionError):
+    """The peer broke its transport's own protocol (a bad WebSocket frame): the text is the quit reason."""
+
+
 class Transport(Protocol):
     info: TransportInfo
     wants_write: bool  # bytes of the transport's own (TLS records) wait to be sent

@@ -19,12 +19,15 @@ from ..core.session import TransportInfo
 from ..protocol.framing import TOO_LONG, LineBuffer, TooLong
 from ..protocol.message import MAX_INPUT
 from ..protocol.websocket import CLOSE_NORMAL, close_frame
-from .base import Stream
+from .base import PeerError, Stream
+
+PROBLEMS = {1002: "bad frame", 1007: "invalid UTF-8 in a text message", 1009: "message too big"}
+"""What a client did wrong, by the close code wsproto chose: the quit reason says it in words."""
 
 
 class WebSocketTransport:
     __slots__ = ("stream", "info", "_ws", "_pending", "_message", "_size", "_skipping", "_lines", "_control",
-                 "_close_code", "_closed")
+                 "_close_code", "_closed", "_error")
 
     def __init__(self, stream: Stream, info: TransportInfo, trailing: bytes = b"") -> None:
         self.stream = stream
@@ -38,6 +41,7 @@ class WebSocketTransport:
         self._control = b""  # our control frames waiting to be sent (the latest pong, a close reply)
         self._close_code = CLOSE_NORMAL
         self._closed = False  # the close handshake has been answered: no data frame may follow
+        self._error: str | None = None  # the client's frames could not be read: close with this reason
 
     @property
     def wants_write(self) -> bool:
@@ -50,6 +54,8 @@ class WebSocketTransport:
         """The lines of the messages that finished arriving; None once the client has closed."""
         if self._closed:
             return None
+        if self._error is not None:
+            raise PeerError(self._error)
         if self._pending:
             data, self._pending = self._pending, b""
         else:
@@ -72,9 +78,13 @@ class WebSocketTransport:
                     self._control += ws.send(event.response())
                     self._closed = True
                     return lines or None
-                # wsproto could not read the frames (bad framing, invalid UTF-8 in a text message)
+                # wsproto could not read the frames (bad framing, invalid UTF-8 in a text message):
+                # the lines before the bad frame run, then the client is closed with the reason
                 self._close_code = event.code
-                raise ConnectionError(f"WebSocket error: {event.reason or event.code}")
+                self._error = f"WebSocket error: {PROBLEMS.get(event.code, 'protocol error')}"
+                break
+        if self._error is not None and not lines:
+            raise PeerError(self._error)
         return lines
 
     def _take(self, data: bytes | str, finished: bool, lines: list[bytes | TooLong]) -> None:

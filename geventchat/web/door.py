@@ -163,6 +163,10 @@ class Visit:
                         elif data:
                             http.receive_data(data)
                     elif isinstance(event, h11.Request):
+                        # h11 bounds a head still arriving; one that came whole in one read is measured here
+                        if len(event.target) + sum(len(k) + len(v) + 4 for k, v in event.headers) > config.max_request:
+                            self._error(431, f"a request's head may be at most {config.max_request} bytes")
+                            return None
                         request = event
                     elif isinstance(event, h11.Data):
                         body += len(event.data)
@@ -240,6 +244,7 @@ class Visit:
             return
         secure = self.door.secure
         info = TransportInfo("wss" if secure else "ws", secure=secure, ip=client,
+                             certfp=getattr(self.stream, "certfp", None),  # None: the web context asks for none
                              framing=WS_BINARY if decision.binary else WS_TEXT)
         self.door.handed_over()
         self.door.server.serve_client(self.sock, WebSocketTransport(self.stream, info, trailing), client, time.time())

@@ -36,7 +36,7 @@ def origin_allowed(origin: str | None, host: str | None, allowed: Iterable[str])
     scheme, sep, authority = origin.partition("://")
     if not sep or scheme not in ("http", "https") or host is None:
         return False
-    return authority == host.strip().lower() or authority == _without_default_port(host.strip().lower(), scheme)
+    return _without_default_port(authority, scheme) == _without_default_port(host.strip().lower(), scheme)
 
 
 def _without_default_port(host: str, scheme: str) -> str:
