@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import logging
 import signal
+import sqlite3
 import sys
 
 from . import __version__, argtypes
@@ -72,6 +73,8 @@ def usage_problems(config: Config) -> list[str]:
         )
     if listeners.tls_key and not listeners.tls_cert:
         problems.append("--tls-key needs --tls-cert PATH")
+    if config.history.history == "redis" and not config.network.redis:
+        problems.append("--history redis needs --redis URL (a single process keeps history with sqlite)")
     return problems
 
 
@@ -95,8 +98,18 @@ def main(argv: list[str] | None = None) -> int:
         return supervise(config, list(sys.argv[1:] if argv is None else argv))
     import gevent  # imported here: `--help` and usage errors need no gevent
 
-    from .server import ChatServer
+    from .server import ChatServer, ListenError
 
+    from .store.worker import StoreWorker, open_sqlite_history
+
+    worker = StoreWorker()
+    history = None
+    if config.history_store == "sqlite":
+        try:
+            history = open_sqlite_history(config, worker)
+        except (OSError, sqlite3.Error) as error:
+            print(f"chat-server: cannot keep history in {config.server.data_dir}: {error}", file=sys.stderr)
+            return 1
     node = None
     if network.redis:
         try:
@@ -104,17 +117,15 @@ def main(argv: list[str] | None = None) -> int:
         except ImportError as error:
             print(f"chat-server: --redis needs redis-py ({error}); install geventchat[redis]", file=sys.stderr)
             return 2
-        node = NetworkNode(config)
+        node = NetworkNode(config, history=history)
     try:
-        server = ChatServer(config, chat=node.chat if node else None)
+        server = ChatServer(config, chat=node.chat if node else None, history=history)
         server.start()
     except ValueError as error:  # a TLS certificate or key that cannot be used
         print(f"chat-server: {error}", file=sys.stderr)
         return 1
-    except OSError as error:
-        host = config.listeners.host
-        print(f"chat-server: cannot listen on {host} (ports {_ports(config)}): {error.strerror or error}",
-              file=sys.stderr)
+    except ListenError as error:
+        print(f"chat-server: {error}", file=sys.stderr)
         return 1
     stopping = []
 
@@ -132,16 +143,10 @@ def main(argv: list[str] | None = None) -> int:
         stopping[0].join()
     if node is not None:
         node.stop()
+    if history is not None:
+        history.close()
+    worker.stop()
     return 0
-
-
-def _ports(config: Config) -> str:
-    ports = [str(config.listeners.port)]
-    if config.tls_port is not None:
-        ports.append(f"{config.tls_port} (TLS)")
-    if config.web.port is not None:
-        ports.append(f"{config.web.port} (web)")
-    return ", ".join(ports)
 
 
 if __name__ == "__main__":

@@ -49,6 +49,9 @@ class ServerConfig:
     motd_file: str | None = setting(None, "message of the day, one line per line", metavar="PATH")
     resolve: bool = setting(False, "use reverse-DNS names as hosts")
     log_level: str = setting("INFO", "log verbosity: DEBUG, INFO, WARNING or ERROR", parse=valid.log_level, metavar="LEVEL")
+    data_dir: str = setting(None, "where what must outlive the process is kept (history, accounts); "
+                                  "created on first run", metavar="PATH", factory=valid.default_data_dir,
+                            shown="$XDG_DATA_HOME/geventchat, else ~/.local/share/geventchat")
 
 
 @dataclass
@@ -117,6 +120,27 @@ class FloodConfig:
 
 
 @dataclass
+class HistoryConfig:
+    """Chat history: what is kept of each channel, for how long, and how it is served."""
+
+    history: str = setting("auto", "where history is kept: sqlite (in --data-dir), redis (shared by a "
+                                   "network's nodes), none (off); auto: redis with --redis, else sqlite",
+                           parse=valid.choice("auto", "sqlite", "redis", "none"), metavar="STORE")
+    history_max_age: float = setting(30.0, "days a line is kept", parse=valid.positive(float), metavar="DAYS")
+    history_max_lines: int = setting(100_000, "lines kept per channel", parse=valid.count)
+    history_playback: int = setting(20, "lines a client without draft/chathistory is shown when it joins "
+                                        "(0: none)", parse=valid.not_negative(int), metavar="N")
+    chathistory_max: int = setting(1000, "most lines one CHATHISTORY request returns (ISUPPORT CHATHISTORY)",
+                                   parse=valid.count)
+    history_flush: float = setting(0.5, "seconds between batched writes: at most this much is lost to a crash",
+                                   parse=valid.seconds)
+    history_prune_interval: float = setting(60.0, "seconds between passes that drop lines past the limits",
+                                            parse=valid.seconds)
+    redact_window: float = setting(900.0, "seconds during which a user may take back (REDACT) its own line",
+                                   parse=valid.seconds)
+
+
+@dataclass
 class NetworkConfig:
     """A network of nodes over Redis (geventchat/network/); no URL: one process alone."""
 
@@ -177,6 +201,7 @@ class Config:
     listeners: ListenersConfig = field(default_factory=ListenersConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     flood: FloodConfig = field(default_factory=FloodConfig)
+    history: HistoryConfig = field(default_factory=HistoryConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
     web: WebConfig = field(default_factory=WebConfig)
 
@@ -202,6 +227,14 @@ class Config:
         return max(0.05, min(1.0, shortest / 4))
 
     @property
+    def history_store(self) -> str:
+        """The history store in use: the flag's choice, `auto` resolved."""
+        chosen = self.history.history
+        if chosen == "auto":
+            return "redis" if self.network.redis else "sqlite"
+        return chosen
+
+    @property
     def tls_port(self) -> int | None:
         """The TLS port in use: the flag's, or the default one once a certificate is given."""
         listeners = self.listeners
@@ -215,6 +248,7 @@ _SECTIONS: dict[str, type] = {
     "listeners": ListenersConfig,
     "limits": LimitsConfig,
     "flood": FloodConfig,
+    "history": HistoryConfig,
     "network": NetworkConfig,
     "web": WebConfig,
 }

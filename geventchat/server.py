@@ -20,6 +20,7 @@ from gevent.server import StreamServer
 from .config import Config
 from .connection import Connection
 from .core.chat import Chat
+from .core.history import HistoryStore
 from .core.limits import ConnectionLimits
 from .core.outbox import closing_link
 from .transports.base import TcpTransport, Transport
@@ -30,6 +31,10 @@ MakeTransport = Callable[[socket.socket, str], Transport]
 
 
 Handle = Callable[[socket.socket, tuple], None]
+
+
+class ListenError(OSError):
+    """A listener could not bind: the message names the address and why."""
 
 
 @dataclass
@@ -45,9 +50,9 @@ class Listener:
 
 
 class ChatServer:
-    def __init__(self, config: Config, chat: Chat | None = None) -> None:
+    def __init__(self, config: Config, chat: Chat | None = None, history: HistoryStore | None = None) -> None:
         self.config = config
-        self.chat = chat if chat is not None else Chat(config)
+        self.chat = chat if chat is not None else Chat(config, history=history)
         limits = config.limits
         self.limits = ConnectionLimits(limits.max_clients, limits.max_per_ip, limits.exempt, limits.limit_loopback)
         self.listeners: list[Listener] = []
@@ -95,7 +100,13 @@ class ChatServer:
     def start(self) -> None:
         """Bind and listen on every listener (raises OSError if an address is taken), start the sweep."""
         for listener in self.listeners:
-            listener.stream.start()
+            try:
+                listener.stream.start()
+            except OSError as error:
+                host, port = listener.stream.address[:2]
+                raise ListenError(f"cannot listen on {host}:{port}"
+                                  f"{'' if listener.name == 'plain' else f' ({listener.name})'}: "
+                                  f"{error.strerror or error}") from None
             host, port = listener.stream.address[:2]
             log.info("listening on %s:%s as %s%s", host, port, self.config.server.name,
                      "" if listener.name == "plain" else f" ({listener.name})")

@@ -22,10 +22,11 @@ EXTENDED_JOIN = 1 << 3  # extended-join: JOIN carries account and real name
 AWAY_NOTIFY = 1 << 4  # away-notify: AWAY lines about others
 SETNAME = 1 << 5  # setname: SETNAME lines about others
 ACCOUNT_NOTIFY = 1 << 6  # account-notify: ACCOUNT lines about others
+REDACTION = 1 << 7  # draft/message-redaction: REDACT lines
 # not capabilities but the transport's framing: each line a WebSocket message,
 # framed once per view like the tags, since a server frame is the same bytes for all
-WS_TEXT = 1 << 7  # text.ircv3.net (or no subprotocol): text messages
-WS_BINARY = 1 << 8  # binary.ircv3.net: binary messages
+WS_TEXT = 1 << 8  # text.ircv3.net (or no subprotocol): text messages
+WS_BINARY = 1 << 9  # binary.ircv3.net: binary messages
 FRAMING = WS_TEXT | WS_BINARY
 
 VIEW_BITS = {
@@ -36,6 +37,7 @@ VIEW_BITS = {
     "away-notify": AWAY_NOTIFY,
     "setname": SETNAME,
     "account-notify": ACCOUNT_NOTIFY,
+    "draft/message-redaction": REDACTION,
 }
 
 TAG_BITS = {"time": TIME, "account": ACCOUNT_TAG}
@@ -57,8 +59,8 @@ PLAIN_CAPS = (
 )
 """Capabilities that need no value and are always on offer, in the order CAP LS lists them."""
 
-TAGGED_VIEW = TIME | TAGS | ACCOUNT_TAG
-"""Views that may receive lines longer than 512 bytes (a tag section in front)."""
+HISTORY_CAPS = ("draft/chathistory", "draft/event-playback", "draft/message-redaction", "draft/read-marker")
+"""Offered while the server keeps history."""
 
 
 def view_of(caps: set[str]) -> int:
@@ -71,6 +73,8 @@ def view_of(caps: set[str]) -> int:
 def offered(chat: Chat, session: Session) -> dict[str, str]:
     """What CAP LS lists for this client: name -> value ("" for none), in order."""
     caps = dict.fromkeys(PLAIN_CAPS, "")
+    if chat.history is not None:
+        caps.update(dict.fromkeys(HISTORY_CAPS, ""))
     sts = chat.sts_policy(session)
     if sts:
         caps["sts"] = sts

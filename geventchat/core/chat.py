@@ -29,7 +29,8 @@ from .caps import view_of
 from .context import Context
 from .flood import FREE, LIVENESS, TokenBucket
 from .handlers import COMMANDS
-from .outbox import MessageIds, Outbox, framer
+from .history import HistoryStore, Ref
+from .outbox import MessageIds, Outbox, framer, server_time
 from .session import PLAIN_TCP, Session, TransportInfo
 from .state import Registry, User
 
@@ -64,6 +65,7 @@ class Chat:
         registry: Registry | None = None,
         node: str = "",
         ids: Callable[[], str] | None = None,
+        history: HistoryStore | None = None,
     ) -> None:
         self.config = config
         self.bus: Bus = bus if bus is not None else LocalBus()
@@ -73,7 +75,8 @@ class Chat:
         self.lobby_folded = casefold(config.server.lobby)
         self.created = time.time()
         self.motd = load_motd(config.server.motd_file)
-        self.outbox = Outbox(config.server.name, self.bus, ids or MessageIds(node, self.created))
+        self.history = history
+        self.outbox = Outbox(config.server.name, self.bus, ids or MessageIds(node, self.created), history)
         self.tls_port: int | None = None  # the TLS listener's port once one runs (the sts policy names it)
         self._ids = itertools.count(1)
         self._node = node
@@ -306,10 +309,59 @@ class Chat:
         self.bus.join(session.uid, self.lobby_folded)
         self.outbox.to_channel(
             self.lobby_folded, Message("JOIN", (self.lobby,), user.prefix), now, sender=session, echo=True,
-            extended=Message("JOIN", (self.lobby, "*", user.realname), user.prefix),
+            extended=Message("JOIN", (self.lobby, user.account or "*", user.realname), user.prefix),
         )
-        replies.names(ctx, self.lobby, self.registry.users())  # O(n) per arrival: C loops
+        read_marker = None
+        if "draft/read-marker" in session.caps:
+            read_marker = lambda: self.tell_read_marker(session, self.lobby, self.read_marker(session, self.lobby_folded))  # noqa: E731
+        replies.names(ctx, self.lobby, self.registry.users(), before_end=read_marker)  # O(n) per arrival: C loops
+        self._playback(session, self.lobby, self.lobby_folded, now)
         self.log_event("register", session, f"{user.prefix} ({user.realname})")
+
+    def _playback(self, session: Session, channel: str, folded: str, now: float) -> None:
+        """The last lines of a channel for a client that does not ask for history itself."""
+        count = self.config.history.history_playback
+        if self.history is None or not count or "draft/chathistory" in session.caps:
+            return
+        entries = self.history.before(folded, Ref(time=now), count, events=False)
+        if entries:
+            batch = self.outbox.open_batch(session, "chathistory", channel)
+            self.outbox.replay(session, entries, batch, time_in_text=True)
+            self.outbox.close_batch(session, batch)
+
+    def channels_of(self, session: Session) -> set[str]:
+        """The channels (folded) this client is in."""
+        return {self.lobby_folded} if session.registered else set()
+
+    def channel_names(self, session: Session) -> list[str]:
+        """The channels this client is in, as they are spelt."""
+        return [self.lobby] if session.registered else []
+
+    # --- read markers --------------------------------------------------------
+
+    def read_marker(self, session: Session, folded: str) -> float | None:
+        user = session.user
+        if user is not None and user.account is not None and self.history is not None:
+            return self.history.read_marker(user.account, folded)
+        return session.read_markers.get(folded)
+
+    def mark_read(self, session: Session, target: str, folded: str, stamp: float) -> None:
+        """Move a read marker forward; every connection of the account hears where it now is."""
+        user = session.user
+        if user is not None and user.account is not None and self.history is not None:
+            stamp = self.history.set_read_marker(user.account, folded, stamp)
+            for other in list(self.sessions.values()):
+                if other.user is not None and other.user.account == user.account and (
+                        other is session or "draft/read-marker" in other.caps):
+                    self.tell_read_marker(other, target, stamp)
+            return
+        stamp = max(stamp, session.read_markers.get(folded, stamp))
+        session.read_markers[folded] = stamp
+        self.tell_read_marker(session, target, stamp)
+
+    def tell_read_marker(self, session: Session, target: str, stamp: float | None) -> None:
+        where = f"timestamp={server_time(stamp)}" if stamp is not None else "*"
+        self.outbox.server_says(session, "MARKREAD", target, where)
 
     def neighbours(self, user: User) -> tuple[str, ...]:
         """The channels (folded) whose members see this user's QUIT, NICK, AWAY: everyone who shares one."""

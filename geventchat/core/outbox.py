@@ -21,9 +21,11 @@ from typing import TYPE_CHECKING, Callable
 from ..protocol.message import MAX_LINE, Message, format_line, format_tags
 from ..protocol.websocket import OPCODE_BINARY, OPCODE_TEXT, frame_line
 from .caps import EXTENDED_JOIN, FRAMING, TAG_BITS, TAGS, TIME, WS_BINARY
+from .history import KEPT, Entry
 
 if TYPE_CHECKING:
     from .bus import Bus
+    from .history import HistoryStore
     from .session import Session
 
 CLIENT_TAG = re.compile(r"\+(?:[A-Za-z0-9.-]+/)?[A-Za-z0-9-]+\Z")
@@ -32,7 +34,7 @@ CLIENT_TAG = re.compile(r"\+(?:[A-Za-z0-9.-]+/)?[A-Za-z0-9-]+\Z")
 
 def server_time(stamp: float) -> str:
     """`2026-11-30T11:42:05.123Z`: the server-time format, UTC, milliseconds."""
-    millis = int(stamp * 1000)
+    millis = round(stamp * 1000)
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(millis // 1000)) + f".{millis % 1000:03d}Z"
 
 
@@ -150,10 +152,12 @@ class Delivery:
 
 
 class Outbox:
-    def __init__(self, server_name: str, bus: Bus, ids: Callable[[], str]) -> None:
+    def __init__(self, server_name: str, bus: Bus, ids: Callable[[], str],
+                 history: HistoryStore | None = None) -> None:
         self.server = server_name
         self.bus = bus
         self.ids = ids
+        self.history = history  # channel lines are kept here before they are delivered
         self._batches = itertools.count(1)
 
     # --- to one client ------------------------------------------------------
@@ -261,6 +265,8 @@ class Outbox:
         stamped = {"msgid": self.ids()}
         if tags:
             stamped.update(tags)
+        if self.history is not None and channels and not here_only and msg.command in KEPT:
+            self._keep(msg, now, channels, stamped, sender)
         delivery = Delivery(
             format_line(msg.command, *msg.params, prefix=msg.prefix),
             tags=stamped,
@@ -279,6 +285,17 @@ class Outbox:
             self.echo(sender, delivery)
         return delivery
 
+    def _keep(self, msg: Message, now: float, channels: tuple[str, ...], tags: dict[str, str],
+              sender: Session | None) -> None:
+        """History: one entry per channel the line goes to, before it is delivered."""
+        kept = {key: value for key, value in tags.items() if key != "msgid"}
+        user = sender.user if sender is not None else None
+        for channel in channels:
+            self.history.append(Entry(
+                tags["msgid"], now, channel, msg.command, msg.prefix or self.server, msg.params, kept,
+                sender.uid if sender is not None else "", user.account if user is not None else None,
+            ))
+
     def echo(self, session: Session, delivery: Delivery) -> None:
         """Give a client a relayed line as its view shows it (its own line under echo-message)."""
         view = session.view
@@ -296,6 +313,40 @@ class Outbox:
 
     def to_user(self, uid: str, msg: Message, now: float, **options) -> Delivery:
         return self.relay(msg, now, uid=uid, **options)
+
+    # --- batches and history ------------------------------------------------------
+
+    def open_batch(self, session: Session, kind: str, *params: str) -> str | None:
+        """Start a batch for a client that has `batch` (None, and nothing sent, for one that has not)."""
+        if "batch" not in session.caps:
+            return None
+        ref = _base36(next(self._batches))
+        self._to(session, None, format_line("BATCH", f"+{ref}", kind, *params, prefix=self.server))
+        return ref
+
+    def close_batch(self, session: Session, ref: str | None) -> None:
+        if ref is not None:
+            self._to(session, None, format_line("BATCH", f"-{ref}", prefix=self.server))
+
+    def replay(self, session: Session, entries: list[Entry], batch: str | None,
+               time_in_text: bool = False) -> None:
+        """History lines as they were relayed, with their own msgid and time, inside `batch`.
+
+        A client without server-time that is played history unasked (on join)
+        gets the time written at the start of the text, so an old line is
+        never taken for a new one.
+        """
+        view = session.view
+        for entry in entries:
+            params = entry.params
+            if time_in_text and not view & TIME:
+                params = stamped_text(entry)
+            delivery = Delivery(format_line(entry.command, *params, prefix=entry.prefix),
+                                tags={"msgid": entry.msgid, **entry.tags}, time=entry.time)
+            tags = delivery.tags_for(view)
+            if batch is not None:
+                tags = {"batch": batch, **tags}
+            self._to(session, tags or None, delivery.plain)
 
     # --- labeled-response -----------------------------------------------------
 
@@ -317,7 +368,7 @@ class Outbox:
         labelled = {"label": label}
         if not lines:
             session.send(format_tags(labelled) + format_line("ACK", prefix=self.server))
-        elif len(lines) == 1 or "batch" not in session.caps:
+        elif len(lines) == 1 or "batch" not in session.caps or self._one_batch(lines):
             tags, body = lines[0]
             session.send(format_tags({**labelled, **(tags or {})}) + body)
             for tags, body in lines[1:]:
@@ -329,3 +380,28 @@ class Outbox:
             for tags, body in lines:
                 session.send(format_tags({**inside, **(tags or {})}) + body)
             session.send(format_line("BATCH", f"-{ref}", prefix=self.server))
+
+    def _one_batch(self, lines: list[tuple[dict[str, str] | None, bytes]]) -> bool:
+        """The whole reply is one batch: its opening line carries the label, no batch wraps it."""
+        start, end = lines[0][1], lines[-1][1]
+        head = f":{self.server} BATCH ".encode()
+        if not (start.startswith(head + b"+") and end.startswith(head + b"-")):
+            return False
+        return start[len(head) + 1:].split(b" ", 1)[0] == end[len(head) + 1:].rstrip(b"\r\n")
+
+
+def stamped_text(entry: Entry) -> tuple[str, ...]:
+    """The entry's parameters with `[HH:MM] ` (server local time) at the start of its text.
+
+    A CTCP ACTION keeps its form: the time goes inside, after `ACTION `.
+    """
+    params = entry.params
+    if entry.command not in ("PRIVMSG", "NOTICE") or len(params) < 2:
+        return params
+    stamp = time.strftime("[%H:%M] ", time.localtime(entry.time))
+    text = params[-1]
+    if text.startswith("\x01ACTION "):
+        text = "\x01ACTION " + stamp + text[len("\x01ACTION "):]
+    else:
+        text = stamp + text
+    return (*params[:-1], text)

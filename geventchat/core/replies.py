@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
@@ -35,7 +35,8 @@ def isupport_tokens(ctx: Context) -> list[str]:
         f"CHANMODES=,,,{CHANNEL_MODES}",
         f"TARGMAX=PRIVMSG:{limits.max_targets},NOTICE:{limits.max_targets},TAGMSG:{limits.max_targets},"
         f"WHOIS:{limits.max_whois_targets},USERHOST:{limits.max_userhost}",
-    ]
+    ] + ([f"CHATHISTORY={config.history.chathistory_max}", "MSGREFTYPES=timestamp,msgid"]
+         if ctx.chat.history is not None else [])
 
 
 def welcome(ctx: Context) -> None:
@@ -49,9 +50,19 @@ def welcome(ctx: Context) -> None:
     ctx.reply(N.RPL_YOURHOST, f"Your host is {server.name}, running version {VERSION}")
     ctx.reply(N.RPL_CREATED, f"This server was created {created}")
     ctx.reply(N.RPL_MYINFO, server.name, VERSION, USER_MODES, CHANNEL_MODES)
-    ctx.reply(N.RPL_ISUPPORT, *isupport_tokens(ctx), "are supported by this server")
+    isupport(ctx)
     lusers(ctx)
     motd(ctx)
+
+
+ISUPPORT_PER_LINE = 13
+"""RFC 2812 leaves room for 13 tokens in one 005 beside the nick and the trailing text."""
+
+
+def isupport(ctx: Context) -> None:
+    tokens = isupport_tokens(ctx)
+    for start in range(0, len(tokens), ISUPPORT_PER_LINE):
+        ctx.reply(N.RPL_ISUPPORT, *tokens[start:start + ISUPPORT_PER_LINE], "are supported by this server")
 
 
 def lusers(ctx: Context) -> None:
@@ -85,10 +96,15 @@ _NICK = attrgetter("nick")
 _PREFIX = attrgetter("prefix")
 
 
-def names(ctx: Context, channel: str, users: Iterable[User]) -> None:
-    """353 lines packed under 512 bytes, then 366; `nick!user@host` under userhost-in-names."""
+def names(ctx: Context, channel: str, users: Iterable[User], before_end: Callable[[], None] | None = None) -> None:
+    """353 lines packed under 512 bytes, then 366; `nick!user@host` under userhost-in-names.
+
+    `before_end` sends what must come between the names and their end (a read marker).
+    """
     items = map(_PREFIX if "userhost-in-names" in ctx.session.caps else _NICK, users)
     ctx.outbox.numeric_list(ctx.session, N.RPL_NAMREPLY, ("=", channel), items)
+    if before_end is not None:
+        before_end()
     ctx.reply(N.RPL_ENDOFNAMES, channel, "End of /NAMES list.")
 
 

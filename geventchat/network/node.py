@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 
 from ..config import Config
 from ..core.chat import Chat
+from ..core.history import HistoryStore
 from ..core.state import User
 from . import announce
 from . import envelope as E
@@ -30,7 +31,7 @@ from .redis_registry import RedisRegistry
 log = logging.getLogger("geventchat")
 
 class NetworkNode:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, history: HistoryStore | None = None) -> None:
         assert config.network.redis
         self.config = config
         self.name = config.network.node_name or default_node_name(config.server.name, os.getpid())
@@ -38,7 +39,7 @@ class NetworkNode:
         self.link = RedisLink(config.network, self.name, self.keys)
         self.registry = RedisRegistry(self.link, self.name)
         self.bus = RedisBus(self.link, self.name)
-        self.chat = Chat(config, bus=self.bus, registry=self.registry, node=uid_prefix(self.name))
+        self.chat = Chat(config, bus=self.bus, registry=self.registry, node=uid_prefix(self.name), history=history)
         self.liveness = Liveness(self)
         self.link.on_connected = self.resync
         self.link.on_message = self.receive

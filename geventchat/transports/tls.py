@@ -73,7 +73,7 @@ class TlsStream:
     plaintext they held, `seal()` encrypts without blocking.
     """
 
-    __slots__ = ("sock", "recv_size", "wants_write", "certfp", "_tls", "_ready", "_closed")
+    __slots__ = ("sock", "recv_size", "wants_write", "certfp", "_tls", "_ready", "_closed", "_early")
 
     def __init__(self, sock: socket.socket, recv_size: int, context: SSL.Context) -> None:
         self.sock = sock
@@ -84,6 +84,7 @@ class TlsStream:
         self._tls.set_accept_state()
         self._ready = False
         self._closed = False
+        self._early = b""  # plaintext that came with the handshake's last flight
 
     def start(self) -> None:
         """Run the handshake in the reader greenlet (the caller bounds it in time)."""
@@ -108,16 +109,26 @@ class TlsStream:
         cert = tls.get_peer_certificate()
         self.certfp = fingerprint(cert) if cert is not None else None
         self._ready = True
+        # A client may send its first lines (or its HTTP request) in the same packet as its
+        # Finished message: they are in OpenSSL's buffer now, and no socket read would wake for them.
+        self._early = self._plaintext() or b""
 
     def recv(self) -> bytes | None:
         """The plaintext of the records that arrived (b"" if they held none); None once the peer has closed."""
+        if self._early:
+            early, self._early = self._early, b""
+            return early
         if self._closed:
             return None
         data = self.sock.recv(self.recv_size)
         if not data:
             return None
+        self._tls.bio_write(data)
+        return self._plaintext()
+
+    def _plaintext(self) -> bytes | None:
+        """Decrypt what OpenSSL holds; None once the peer said close_notify and nothing is left."""
         tls = self._tls
-        tls.bio_write(data)
         chunks = []
         while True:
             try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..dispatch import Command
-from . import capabilities, channels, messaging, queries, registration
+from . import capabilities, channels, history, messaging, queries, registration
 
 COMMANDS: dict[str, Command] = {
     # getting on and off; allowed before registration
@@ -20,6 +20,10 @@ COMMANDS: dict[str, Command] = {
     "NOTICE": Command(messaging.notice),
     "TAGMSG": Command(messaging.tagmsg),
     "AWAY": Command(messaging.away),
+    # history
+    "CHATHISTORY": Command(history.chathistory),
+    "REDACT": Command(history.redact),
+    "MARKREAD": Command(history.markread),
     # the lobby as a channel
     "JOIN": Command(channels.join, 1),
     "PART": Command(channels.part, 1),

@@ -83,7 +83,7 @@ def version(ctx: Context, msg: Message) -> None:
     """
     config = ctx.chat.config
     ctx.reply(N.RPL_VERSION, replies.VERSION + ".", config.server.name, "geventchat IRC server")
-    ctx.reply(N.RPL_ISUPPORT, *replies.isupport_tokens(ctx), "are supported by this server")
+    replies.isupport(ctx)
 
 
 def time_(ctx: Context, msg: Message) -> None:
