@@ -7,6 +7,10 @@ Screenshots land in test-artifacts/screenshots/.
 
 from __future__ import annotations
 
+import signal
+import socket
+import time
+
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -18,7 +22,7 @@ from tests.support.server import start_server
 
 @pytest.fixture(scope="module")
 def server():
-    process = start_server("--web-port", "0", "--flood-burst", "50")
+    process = start_server("--web-port", "0", "--flood-burst", "200")
     yield process
     process.stop()
     assert "Traceback" not in process.log_text(), process.log_text()
@@ -87,7 +91,7 @@ def test_the_page_loads_takes_a_nickname_and_chats_both_ways(page, server, raw):
     assert page.find_elements(By.CSS_SELECTOR, "[role=log]")
     wait_for(lambda: users(page) == ["Users (2)"] or sorted(users(page)) == ["alice", "bob"], what="the user list")
     type_line(page, "hello from the page")
-    assert bob.expect(r"PRIVMSG") == ":alice!alice@127.0.0.1 PRIVMSG #lobby :hello from the page"
+    assert bob.expect(r"^:alice!.* PRIVMSG") == ":alice!alice@127.0.0.1 PRIVMSG #lobby :hello from the page"
     bob.send("PRIVMSG #lobby :hello from irc")
     wait_for(lambda: any(line.endswith("bob hello from irc") for line in log_lines(page)), what="bob's line")
     mine = wait_for(lambda: [l for l in log_lines(page) if l.endswith("alice hello from the page")], what="own line")
@@ -121,11 +125,11 @@ def test_commands_history_and_completion(page, server, raw):
     box.send_keys("da", Keys.TAB)
     assert box.get_attribute("value") == "dave: "
     box.send_keys("hi", Keys.ENTER)
-    assert dave.expect(r"PRIVMSG") == ":erin!erin@127.0.0.1 PRIVMSG #lobby :dave: hi"
+    assert dave.expect(r"^:erin!.* PRIVMSG") == ":erin!erin@127.0.0.1 PRIVMSG #lobby :dave: hi"
     type_line(page, "/me waves")
-    assert dave.expect(r"PRIVMSG") == ":erin!erin@127.0.0.1 PRIVMSG #lobby :\x01ACTION waves\x01"
+    assert dave.expect(r"^:erin!.* PRIVMSG") == ":erin!erin@127.0.0.1 PRIVMSG #lobby :\x01ACTION waves\x01"
     type_line(page, "/msg dave psst")
-    assert dave.expect(r"PRIVMSG") == ":erin!erin@127.0.0.1 PRIVMSG dave :psst"
+    assert dave.expect(r"^:erin!.* PRIVMSG") == ":erin!erin@127.0.0.1 PRIVMSG dave :psst"
     box.send_keys(Keys.ARROW_UP)
     assert box.get_attribute("value") == "/msg dave psst"
     box.send_keys(Keys.ARROW_UP, Keys.ARROW_UP)
@@ -158,9 +162,69 @@ def test_the_page_is_usable_360_pixels_wide(page, server, raw):
     assert send.rect["x"] + send.rect["width"] <= width
     labelled(page, "Message").send_keys("small screen")
     send.click()
-    assert frank.expect(r"PRIVMSG") == ":grace!grace@127.0.0.1 PRIVMSG #lobby :small screen"
+    assert frank.expect(r"^:grace!.* PRIVMSG") == ":grace!grace@127.0.0.1 PRIVMSG #lobby :small screen"
     frank.send("PRIVMSG #lobby :" + "a long line that wraps " * 8)
     wait_for(lambda: any("wraps" in line for line in log_lines(page)), what="the long line")
     assert page.execute_script("return document.documentElement.scrollWidth") <= width
     screenshot(page, "4-360px")
     assert console_errors(page) == []
+
+
+def test_lines_said_before_the_page_opened_are_history_and_scrolling_up_brings_older(page, server, raw):
+    """draft/chathistory: the latest 50 on joining, then older pages as the list is scrolled to its top."""
+    henry = raw("henry")
+    henry.send(*(f"PRIVMSG #lobby :earlier line {i}" for i in range(80)))
+    henry.sync()
+    join(page, server, "iris")
+    wait_for(lambda: any(line.endswith("henry earlier line 79") for line in log_lines(page)), what="the history")
+    shown = [line for line in log_lines(page) if "earlier line" in line]
+    assert 40 <= len(shown) < 80 and shown[-1].endswith("earlier line 79")  # the latest page, in order
+    for _ in range(20):
+        page.execute_script("document.querySelector('ol[role=log]:not([hidden])').scrollTop = 0")
+        if any(line.endswith("henry earlier line 0") for line in log_lines(page)):
+            break
+        time.sleep(0.1)
+    shown = [line.rsplit(" ", 1)[1] for line in log_lines(page) if "earlier line" in line]
+    assert shown == [str(i) for i in range(80)]  # every line once, in order: nothing twice, nothing missing
+    screenshot(page, "5-history")
+    assert console_errors(page) == []
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_after_the_server_is_killed_and_restarted_the_page_reconnects_and_shows_what_it_missed(page, tmp_path):
+    flags = ("--web-port", str(free_port()), "--data-dir", str(tmp_path), "--history-flush", "0.05")
+    first = start_server(*flags)
+    restarted = None
+    try:
+        witness = IrcClient(first.address).register("judy")
+        join(page, first, "kate")
+        witness.send("PRIVMSG #lobby :before the crash")
+        wait_for(lambda: any(l.endswith("judy before the crash") for l in log_lines(page)), what="the first line")
+        witness.sync()
+        time.sleep(0.2)  # the history store's flush interval (0.05 s) has passed: the line is on disk
+        first.stop(signal.SIGKILL)
+        wait_for(lambda: "reconnecting in 2 s" in page.find_element(By.ID, "status").text
+                 or "reconnecting in 4 s" in page.find_element(By.ID, "status").text,
+                 timeout=15, what="a failed reconnect")
+        restarted = start_server(*flags)
+        witness = IrcClient(restarted.address).register("judy")
+        witness.send("PRIVMSG #lobby :while you were away")
+        witness.sync()
+        wait_for(lambda: "connected as kate" in page.find_element(By.ID, "status").text, timeout=15,
+                 what="the reconnect")
+        wait_for(lambda: any(l.endswith("judy while you were away") for l in log_lines(page)), what="the missed line")
+        assert [l for l in log_lines(page) if l.endswith("judy before the crash")] != []
+        assert len([l for l in log_lines(page) if "before the crash" in l]) == 1  # deduplicated by msgid
+        screenshot(page, "6-after-restart")
+        witness.send("PRIVMSG #lobby :and now live")
+        wait_for(lambda: any(l.endswith("judy and now live") for l in log_lines(page)), what="a live line")
+        witness.close()
+    finally:
+        for process in (first, restarted):
+            if process is not None:
+                process.stop()

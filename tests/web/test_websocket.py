@@ -79,9 +79,9 @@ def test_a_websocket_and_a_tcp_client_chat_both_ways(clients):
     tcp = clients.tcp("tcpy")
     assert web.expect(r" JOIN ") == ":tcpy!user@127.0.0.1 JOIN #lobby"
     web.send("PRIVMSG #lobby :from the browser")
-    assert tcp.expect(r"PRIVMSG") == ":webby!user@127.0.0.1 PRIVMSG #lobby :from the browser"
+    assert tcp.expect(r"^:webby!.* PRIVMSG") == ":webby!user@127.0.0.1 PRIVMSG #lobby :from the browser"
     tcp.send("PRIVMSG webby :to the browser")
-    assert web.expect(r"PRIVMSG") == ":tcpy!user@127.0.0.1 PRIVMSG webby :to the browser"
+    assert web.expect(r"^:tcpy!.* PRIVMSG") == ":tcpy!user@127.0.0.1 PRIVMSG webby :to the browser"
     assert web.messages[-1] == b":tcpy!user@127.0.0.1 PRIVMSG webby :to the browser"
 
 
@@ -90,7 +90,7 @@ def test_a_text_client_never_gets_invalid_utf8(clients):
     web = clients.ws("utf", subprotocols=[TEXT])
     tcp = clients.tcp("latin")
     tcp.send_raw(b"PRIVMSG #lobby :caf\xe9 cr\xe8me\r\n")
-    assert web.expect(r"PRIVMSG") == ":latin!user@127.0.0.1 PRIVMSG #lobby :café crème"
+    assert web.expect(r"^:latin!.* PRIVMSG") == ":latin!user@127.0.0.1 PRIVMSG #lobby :café crème"
 
 
 def test_an_oversized_message_is_answered_like_an_overlong_line(clients):
@@ -103,7 +103,7 @@ def test_an_oversized_message_is_answered_like_an_overlong_line(clients):
     web.ws.send(iter(["PRIVMSG #lobby :", "z" * 3000, "z" * 3000]))  # fragmented, too long all together
     assert web.expect(r" 417 ") == ":irc.test 417 big :Input line was too long"
     web.send("PRIVMSG #lobby :" + "w" * 400)  # within a line: relayed
-    assert witness.expect(r"PRIVMSG") == ":big!user@127.0.0.1 PRIVMSG #lobby :" + "w" * 400
+    assert witness.expect(r"^:big!.* PRIVMSG") == ":big!user@127.0.0.1 PRIVMSG #lobby :" + "w" * 400
     assert [line for line in web.sync() if " 417 " in line] == []
 
 
@@ -227,7 +227,7 @@ def test_websocket_over_tls_with_the_irc_certificate_and_no_client_certificate_a
     web = WsClient(server.web_address, tls=context).register("secure")
     plain = IrcClient(server.address).register("plain")
     web.send("PRIVMSG #lobby :over wss")
-    assert plain.expect(r"PRIVMSG") == ":secure!user@127.0.0.1 PRIVMSG #lobby :over wss"
+    assert plain.expect(r"^:secure!.* PRIVMSG") == ":secure!user@127.0.0.1 PRIVMSG #lobby :over wss"
     web.send("WHOIS secure")
     whois = web.sync()
     assert ":irc.test 671 secure secure :is using a secure connection" in whois

@@ -37,7 +37,7 @@ function windowFor(name, create = true) {
     item.append(button);
     $("windows").append(item);
     win = { name, key, log, item, button, members: new Map(), pendingNames: null, seen: new Set(),
-      oldest: null, newest: null, noOlder: false, loading: false, channel: isChannel(name) };
+      oldest: null, newest: null, oldestId: null, newestId: null, noOlder: false, loading: false, channel: isChannel(name) };
     log.addEventListener("scroll", () => { if (log.scrollTop < 40) older(win); });
     state.windows.set(key, win);
   }
@@ -78,7 +78,7 @@ function timeOf(tags) {
 }
 
 // One line in a window, in time order; `who` gets its nick colour; text is only ever text.
-function show(win, { time = Date.now(), msgid = null, who = null, text = "", kind = "message" }) {
+function show(win, { time = Date.now(), msgid = null, who = null, text = "", kind = "message", older = false }) {
   if (msgid) {
     if (win.seen.has(msgid)) return;
     win.seen.add(msgid);
@@ -105,11 +105,14 @@ function show(win, { time = Date.now(), msgid = null, who = null, text = "", kin
   const log = win.log;
   const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
   let after = log.lastElementChild;
-  while (after && Number(after.dataset.time) > time) after = after.previousElementSibling;
+  // in time order; a line from an older page of history goes before the lines of its same millisecond
+  while (after && (Number(after.dataset.time) > time || (older && Number(after.dataset.time) === time))) {
+    after = after.previousElementSibling;
+  }
   const before = log.scrollHeight;
   if (after) after.after(item); else log.prepend(item);
-  if (win.oldest === null || time < win.oldest) win.oldest = time;
-  if (win.newest === null || time > win.newest) win.newest = time;
+  if (win.oldest === null || time <= win.oldest) { win.oldest = time; win.oldestId = msgid || win.oldestId; }
+  if (win.newest === null || time >= win.newest) { win.newest = time; win.newestId = msgid || win.newestId; }
   if (!after && log.children.length > 1) log.scrollTop += log.scrollHeight - before; // older lines above: stay put
   else if (atBottom) log.scrollTop = log.scrollHeight;
   if (win !== state.active && kind !== "event") win.item.classList.add("unread");
@@ -275,7 +278,9 @@ const HANDLERS = {
     if (!batch) return;
     if (batch.type === "chathistory") {
       const win = windowFor(batch.params[0]);
-      for (const old of batch.lines) replay(win, old);
+      const request = (batch.label && state.requests.get(batch.label)) || win;
+      if (request.loading === "BEFORE") for (const old of [...batch.lines].reverse()) replay(win, old, true);
+      else for (const old of batch.lines) replay(win, old);
       finished(batch.label, win, batch.lines.length);
     } else {
       for (const inner of batch.lines) receive({ ...inner, tags: { ...inner.tags, batch: undefined } });
@@ -291,7 +296,7 @@ const HANDLERS = {
 };
 
 // PRIVMSG and NOTICE: to a channel, to me (a private message), or my own echoed back.
-function said(msg) {
+function said(msg, older = false) {
   const [target, text = ""] = msg.params;
   if (!msg.prefix || !msg.prefix.includes("!")) { // from the server itself
     note(text, state.active && state.registered ? state.active : windowFor(SERVER));
@@ -303,14 +308,14 @@ function said(msg) {
   const act = action(text);
   if (text.startsWith("\x01") && act === null) return; // other CTCP: nothing to show
   show(win, { time: timeOf(msg.tags), msgid: msg.tags.msgid, who: msg.nick,
-    text: act ?? text, kind: act !== null ? "action" : msg.command === "NOTICE" ? "notice" : "message" });
+    text: act ?? text, kind: act !== null ? "action" : msg.command === "NOTICE" ? "notice" : "message", older });
 }
 
 // A line from history: shown, with no effect on who is here now.
-function replay(win, msg) {
+function replay(win, msg, older = false) {
   const time = timeOf(msg.tags);
-  const base = { time, msgid: msg.tags.msgid, kind: "event" };
-  if (msg.command === "PRIVMSG" || msg.command === "NOTICE") said(msg);
+  const base = { time, msgid: msg.tags.msgid, kind: "event", older };
+  if (msg.command === "PRIVMSG" || msg.command === "NOTICE") said(msg, older);
   else if (msg.command === "JOIN") show(win, { ...base, text: `${msg.nick} joined` });
   else if (msg.command === "PART") show(win, { ...base, text: `${msg.nick} left` });
   else if (msg.command === "QUIT") show(win, { ...base, text: `${msg.nick} quit${msg.params[0] ? ` (${msg.params[0]})` : ""}` });
@@ -329,17 +334,18 @@ function ask(win, kind, ...params) {
   state.ws.send(tagged + line("CHATHISTORY", kind, win.name, ...params));
 }
 
-const stamp = (ms) => `timestamp=${new Date(ms).toISOString()}`;
+// A history reference: the msgid when we have one (exact, even within one millisecond), else the time.
+const ref = (id, ms) => (id ? `msgid=${id}` : `timestamp=${new Date(ms).toISOString()}`);
 
 function fillHistory(win) {
   // on connect: the latest lines; after a reconnect: everything since the newest line we have
   if (win.newest === null) ask(win, "LATEST", "*", String(HISTORY_PAGE));
-  else ask(win, "LATEST", stamp(win.newest), String(limitOf()));
+  else ask(win, "LATEST", ref(win.newestId, win.newest), String(limitOf()));
 }
 
 function older(win) {
   if (!win.channel || win.noOlder || win.oldest === null || !state.registered) return;
-  ask(win, "BEFORE", stamp(win.oldest), String(HISTORY_PAGE));
+  ask(win, "BEFORE", ref(win.oldestId, win.oldest), String(HISTORY_PAGE));
 }
 
 function limitOf() {
