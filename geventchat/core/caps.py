@@ -23,10 +23,12 @@ AWAY_NOTIFY = 1 << 4  # away-notify: AWAY lines about others
 SETNAME = 1 << 5  # setname: SETNAME lines about others
 ACCOUNT_NOTIFY = 1 << 6  # account-notify: ACCOUNT lines about others
 REDACTION = 1 << 7  # draft/message-redaction: REDACT lines
-# not capabilities but the transport's framing: each line a WebSocket message,
-# framed once per view like the tags, since a server frame is the same bytes for all
-WS_TEXT = 1 << 8  # text.ircv3.net (or no subprotocol): text messages
-WS_BINARY = 1 << 9  # binary.ircv3.net: binary messages
+INVITE_NOTIFY = 1 << 8  # invite-notify: INVITE lines to a channel's operators
+# not capabilities but the transport's framing: each line a WebSocket message, framed once
+# per view like the tags, since a server frame is the same bytes for all (bits kept far above
+# the capabilities', which grow)
+WS_TEXT = 1 << 24  # text.ircv3.net (or no subprotocol): text messages
+WS_BINARY = 1 << 25  # binary.ircv3.net: binary messages
 FRAMING = WS_TEXT | WS_BINARY
 
 VIEW_BITS = {
@@ -38,6 +40,7 @@ VIEW_BITS = {
     "setname": SETNAME,
     "account-notify": ACCOUNT_NOTIFY,
     "draft/message-redaction": REDACTION,
+    "invite-notify": INVITE_NOTIFY,
 }
 
 TAG_BITS = {"time": TIME, "account": ACCOUNT_TAG}
@@ -54,6 +57,7 @@ PLAIN_CAPS = (
     "userhost-in-names",
     "away-notify",
     "extended-join",
+    "invite-notify",
     "setname",
     "standard-replies",
 )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Protocol
 
-EVENTS = frozenset({"JOIN", "PART", "QUIT", "NICK"})
+EVENTS = frozenset({"JOIN", "PART", "QUIT", "NICK", "KICK", "TOPIC", "MODE"})
 """Lines kept besides messages; replayed only to clients with draft/event-playback."""
 
 MESSAGES = frozenset({"PRIVMSG", "NOTICE"})
