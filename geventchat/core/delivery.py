@@ -9,7 +9,8 @@ from __future__ import annotations
 import time
 
 from ..protocol.message import format_tags
-from .caps import EXTENDED_JOIN, TAG_BITS, TAGS, TIME
+from ..protocol.websocket import OPCODE_BINARY, OPCODE_TEXT, frame_line
+from .caps import EXTENDED_JOIN, FRAMING, TAG_BITS, TAGS, TIME, WS_BINARY
 
 
 def server_time(stamp: float) -> str:
@@ -23,9 +24,10 @@ class Delivery:
 
     `plain` is the line as a client with no capabilities gets it. A view
     (see caps.py) gets the tags it may see in front of `extended` (the
-    extended-join form of a JOIN) or `plain`; a line that `needs` view bits
-    goes only to views that have them all. Lines are built lazily, once per
-    view, so a channel of plain clients costs what it always cost.
+    extended-join form of a JOIN) or `plain`, framed as a WebSocket message
+    for a WebSocket view; a line that `needs` view bits goes only to views
+    that have them all. Lines are built lazily, once per view, so a channel
+    of plain clients costs what it always cost.
     """
 
     __slots__ = ("plain", "tags", "time", "channels", "uid", "uids", "skip", "needs", "extended", "_lines")
@@ -68,6 +70,8 @@ class Delivery:
         else:
             body = self.extended if self.extended is not None and view & EXTENDED_JOIN else self.plain
             line = format_tags(self.tags_for(view)) + body
+            if view & FRAMING:
+                line = frame_line(line, OPCODE_BINARY if view & WS_BINARY else OPCODE_TEXT)
         lines[view] = line
         return line
 

@@ -19,7 +19,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Callable
 
 from ..protocol.message import MAX_LINE, Message, format_line, format_tags
-from .caps import TIME
+from ..protocol.websocket import OPCODE_BINARY, OPCODE_TEXT, frame_line
+from .caps import FRAMING, TIME, WS_BINARY
 from .delivery import Delivery, server_time  # noqa: F401 - the outbox's product, re-exported for its users
 from .history import KEPT, Entry
 
@@ -35,6 +36,15 @@ CLIENT_TAG = re.compile(r"\+(?:[A-Za-z0-9.-]+/)?[A-Za-z0-9-]+\Z")
 def closing_link(host: str, reason: str) -> bytes:
     """The ERROR line a connection gets before it is closed: never a silent close."""
     return format_line("ERROR", f"Closing Link: {host} ({reason})")
+
+
+def framer(view: int) -> Callable[[bytes], bytes] | None:
+    """How a CRLF-ended line is framed for a view's transport (a WebSocket message); None: as it is."""
+    framing = view & FRAMING
+    if not framing:
+        return None
+    opcode = OPCODE_BINARY if framing & WS_BINARY else OPCODE_TEXT
+    return lambda line: frame_line(line, opcode)
 
 
 def client_tags(msg: Message) -> dict[str, str] | None:
