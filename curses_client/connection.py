@@ -86,11 +86,6 @@ class Connection:
         if len(self._out) > OUTGOING_LIMIT:
             raise ConnectionLost("the server is not reading what we send")
 
-    def send_raw(self, line: str) -> None:
-        """Queue a line typed by the user, parsed first so it cannot smuggle a second line."""
-        msg = parse(line)
-        self.send(msg.command, *msg.params)
-
     def writable(self) -> None:
         """Finish connecting, then write as much queued output as the socket takes."""
         if not self.connected:

@@ -23,11 +23,6 @@ Reply = tuple[str, ...]
 Handler = Callable[[ChatState, Message, float], list[Reply]]
 
 ERR_UNAVAILRESOURCE = "437"   # nick temporarily unavailable (RFC 2812)
-RPL_WHOISOPERATOR = "313"
-RPL_WHOISACCOUNT = "330"
-RPL_WHOISACTUALLY = "338"
-RPL_WHOISSECURE = "671"
-RPL_WHOISHOST = "378"
 
 JOIN_GRACE = 0.5
 """Seconds after the welcome to wait for the server to put us in a room before we JOIN."""
