@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from typing import Callable, TypeVar
 
 Number = TypeVar("Number", int, float)
@@ -20,6 +21,22 @@ def positive(kind: Callable[[str], Number]) -> Callable[[str], Number]:
             raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
         if value <= 0:
             raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
+        return value
+
+    convert.__name__ = getattr(kind, "__name__", "number")
+    return convert
+
+
+def not_negative(kind: Callable[[str], Number]) -> Callable[[str], Number]:
+    """A number of 0 or more (a duration where 0 turns something off)."""
+
+    def convert(text: str) -> Number:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
         return value
 
     convert.__name__ = getattr(kind, "__name__", "number")
@@ -52,3 +69,68 @@ def room(prefixes: str, what: str) -> Callable[[str], str]:
 
     convert.__name__ = what
     return convert
+
+
+count = positive(int)
+"""A count or a size: a whole number greater than 0."""
+
+seconds = positive(float)
+"""A duration in seconds, greater than 0."""
+
+
+def server_name(text: str) -> str:
+    """A server name as it appears in prefixes: no spaces, no prefix punctuation."""
+    if not text or len(text) > 63 or any(c in text for c in " !@:*,\r\n\0"):
+        raise argparse.ArgumentTypeError(f"not a server name (like irc.example.org): {text!r}")
+    return text
+
+
+def cidr(text: str) -> str:
+    """An address or a network in CIDR form (10.0.0.0/8, ::1)."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an address or CIDR: {text!r}") from None
+    return text
+
+
+NODE_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}\Z")
+"""Node names go into Redis keys and uids: keep them to a safe alphabet."""
+
+
+def node_name(text: str) -> str:
+    if not NODE_NAME.match(text):
+        raise argparse.ArgumentTypeError(f"node names use letters, digits, '.', '_' and '-': {text!r}")
+    return text
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def log_level(text: str) -> str:
+    level = text.upper()
+    if level not in LOG_LEVELS:
+        raise argparse.ArgumentTypeError(f"not a log level ({', '.join(LOG_LEVELS)}): {text!r}")
+    return level
+
+
+def choice(*choices: str) -> Callable[[str], str]:
+    """One of a few words."""
+
+    def convert(text: str) -> str:
+        if text not in choices:
+            raise argparse.ArgumentTypeError(f"choose one of {', '.join(choices)}: {text!r}")
+        return text
+
+    convert.__name__ = "choice"
+    return convert
+
+
+def default_data_dir() -> str:
+    """$XDG_DATA_HOME/geventchat, else ~/.local/share/geventchat: the usual place for a user's data."""
+    import os
+
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(base, "geventchat")

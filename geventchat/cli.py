@@ -3,123 +3,129 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
+import dataclasses
 import logging
 import signal
+import sqlite3
 import sys
 
-from . import __version__
-from .argtypes import port, positive, room
-from .config import Config
+from . import __version__, argtypes
+from .config import Config, flag_of, sections_of
 from .network import flags as network_flags
 
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_METAVARS = {argtypes.count: "N", argtypes.seconds: "SECONDS"}
 
 
-def _server_name(text: str) -> str:
-    if not text or len(text) > 63 or any(c in text for c in " !@:*,\r\n\0"):
-        raise argparse.ArgumentTypeError(f"not a server name (like irc.example.org): {text!r}")
-    return text
-
-
-def _cidr(text: str) -> str:
-    try:
-        ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an address or CIDR: {text!r}") from None
-    return text
+def _help(f: dataclasses.Field) -> str:
+    """The field's help with its default, said once (argparse's own default display would say None)."""
+    meta = f.metadata
+    shown = meta.get("shown")
+    if shown is None and f.default is not dataclasses.MISSING and f.default not in (None, False, ()):
+        shown = str(f.default)
+    return f"{meta['help']} (default: {shown})" if shown else meta["help"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    d = Config(server_name="localhost")
+    """Every flag comes from a Config field: its name, type, help and default are written there."""
     p = argparse.ArgumentParser(
         prog="chat-server",
-        description="geventchat: an IRC chat server where everyone is in one lobby.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="geventchat: an IRC chat server where everyone meets in one lobby.",
     )
     p.add_argument("--version", action="version", version=f"geventchat {__version__}")
-    p.add_argument("--host", default=d.host, help="address to listen on")
-    p.add_argument("--port", type=port(0), default=d.port, help="TCP port (0: any free port)")
-    p.add_argument("--server-name", type=_server_name, default=None, help="name in replies (default: host name)")
-    p.add_argument("--network", default=d.network, help="network name in 001 and 005")
-    p.add_argument("--lobby", type=room("#", "channel"), default=d.lobby, help="the room everyone is in")
-    p.add_argument("--motd-file", default=None, help="message of the day, one line per line")
-    p.add_argument("--nicklen", type=positive(int), default=d.nicklen, help="longest nickname")
-    p.add_argument("--ping-interval", type=positive(float), default=d.ping_interval, help="idle seconds before PING")
-    p.add_argument("--ping-timeout", type=positive(float), default=d.ping_timeout, help="seconds to answer a PING")
-    p.add_argument(
-        "--registration-timeout", type=positive(float), default=d.registration_timeout,
-        help="seconds from connect to finish NICK/USER",
-    )
-    p.add_argument("--sendq", type=positive(int), default=d.sendq, help="unsent bytes per client before it is closed")
-    p.add_argument("--flood-burst", type=positive(int), default=d.flood_burst, help="lines a client may send at once")
-    p.add_argument("--flood-rate", type=positive(float), default=d.flood_rate, help="lines per second after the burst")
-    p.add_argument(
-        "--flood-backlog", type=positive(int), default=d.flood_backlog,
-        help="delayed lines waiting before 'Excess flood'",
-    )
-    p.add_argument("--max-clients", type=positive(int), default=d.max_clients, help="clients per process")
-    p.add_argument("--max-per-ip", type=positive(int), default=d.max_per_ip, help="connections per address")
-    p.add_argument(
-        "--exempt", type=_cidr, action="append", default=[], metavar="CIDR",
-        help="addresses free of --max-per-ip (repeatable)",
-    )
-    p.add_argument("--resolve", action="store_true", help="use reverse DNS names as hosts")
-    p.add_argument("--shutdown-grace", type=positive(float), default=d.shutdown_grace, help="seconds to flush on exit")
-    p.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS, default=d.log_level, help="log verbosity")
-    network_flags.add_flags(p, d)
+    for _, kind, fields in sections_of():
+        group = p.add_argument_group(kind.__doc__.splitlines()[0].rstrip("."))
+        for f, dest in fields:
+            meta = f.metadata
+            options = {"dest": dest, "default": None, "help": _help(f)}
+            if f.type in ("bool", bool):
+                options["action"] = "store_false" if f.default else "store_true"
+            else:
+                if str(f.type).startswith("tuple"):
+                    options["action"] = "append"
+                options["type"] = meta.get("parse") or str
+                options["metavar"] = meta.get("metavar") or _METAVARS.get(options["type"], dest.upper())
+            group.add_argument(flag_of(f), **options)
     return p
 
 
 def config_from_args(argv: list[str] | None = None) -> Config:
+    """Flags -> Config; a usage error (exit 2) for bad values and bad combinations."""
     parser = build_parser()
-    args = parser.parse_args(argv)
-    values = vars(args)
-    network_flags.check(parser, values)
-    values["exempt"] = tuple(values["exempt"])
-    if values["server_name"] is None:
-        del values["server_name"]
-    return Config(**values)
+    values = {k: v for k, v in vars(parser.parse_args(argv)).items() if v is not None}
+    for key, value in values.items():
+        if isinstance(value, list):
+            values[key] = tuple(value)
+    config = Config.from_flags(**values)
+    for problem in usage_problems(config):
+        parser.error(problem)
+    return config
+
+
+def usage_problems(config: Config) -> list[str]:
+    """Settings that cannot go together, each said with what to do instead."""
+    problems = network_flags.problems(config)
+    listeners = config.listeners
+    if listeners.tls_port is not None and not listeners.tls_cert:
+        problems.append(
+            "--tls-port needs --tls-cert PATH (and --tls-key PATH unless the key is in that file); "
+            "to make a self-signed pair for a test: openssl req -x509 -newkey rsa:2048 -nodes -days 365 "
+            "-subj /CN=localhost -keyout key.pem -out cert.pem"
+        )
+    if listeners.tls_key and not listeners.tls_cert:
+        problems.append("--tls-key needs --tls-cert PATH")
+    if config.history.history == "redis" and not config.network.redis:
+        problems.append("--history redis needs --redis URL (a single process keeps history with sqlite)")
+    return problems
 
 
 def main(argv: list[str] | None = None) -> int:
     config = config_from_args(argv)
-    if config.redis and config.workers == 1:
+    network = config.network
+    if network.redis and network.workers == 1:
         # redis-py does blocking socket I/O: patched, its waits yield to the other
         # greenlets. Done first, before logging and redis-py create locks and sockets.
         from gevent import monkey
 
         monkey.patch_all()
     logging.basicConfig(
-        level=config.log_level,
+        level=config.server.log_level,
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(message)s",
     )
-    if config.workers > 1:
+    if network.workers > 1:
         from .network.workers import supervise
 
         return supervise(config, list(sys.argv[1:] if argv is None else argv))
     import gevent  # imported here: `--help` and usage errors need no gevent
 
-    from .server import ChatServer
+    from .server import ChatServer, ListenError
 
+    from .store.worker import StoreWorker, open_sqlite_history
+
+    worker = StoreWorker()
+    history = None
+    if config.history_store == "sqlite":
+        try:
+            history = open_sqlite_history(config, worker)
+        except (OSError, sqlite3.Error) as error:
+            print(f"chat-server: cannot keep history in {config.server.data_dir}: {error}", file=sys.stderr)
+            return 1
     node = None
-    if config.redis:
+    if network.redis:
         try:
             from .network.node import NetworkNode
         except ImportError as error:
             print(f"chat-server: --redis needs redis-py ({error}); install geventchat[redis]", file=sys.stderr)
             return 2
-        node = NetworkNode(config)
-    server = ChatServer(config, chat=node.chat if node else None)
+        node = NetworkNode(config, history=history)
     try:
-        if config.reuse_port:
-            from .listener import reuseport_listener
-
-            server.stream.set_listener(reuseport_listener(config.host, config.port))
+        server = ChatServer(config, chat=node.chat if node else None, history=history)
         server.start()
-    except OSError as error:
-        print(f"chat-server: cannot listen on {config.host}:{config.port}: {error.strerror or error}", file=sys.stderr)
+    except ValueError as error:  # a TLS certificate or key that cannot be used
+        print(f"chat-server: {error}", file=sys.stderr)
+        return 1
+    except ListenError as error:
+        print(f"chat-server: {error}", file=sys.stderr)
         return 1
     stopping = []
 
@@ -129,13 +135,17 @@ def main(argv: list[str] | None = None) -> int:
 
     gevent.signal_handler(signal.SIGTERM, stop)
     gevent.signal_handler(signal.SIGINT, stop)
+    gevent.signal_handler(signal.SIGHUP, server.reload_tls)
     if node is not None:
         node.start()
-    server.stream.serve_forever()
+    server.serve_forever()
     if stopping:
         stopping[0].join()
     if node is not None:
         node.stop()
+    if history is not None:
+        history.close()
+    worker.stop()
     return 0
 
 

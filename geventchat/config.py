@@ -1,50 +1,242 @@
-"""Every setting and limit of the server, one field each, with its default.
+"""Every setting and limit of the server, one field each, with its default and its flag.
 
-The defaults suit a public server (see PROTOCOL.md, Liveness and limits);
-each has a command-line flag in cli.py.
+Settings are grouped in sections (server, listeners, limits, flood, network)
+that a config file can follow one to one. Each field carries its command-line
+flag in its metadata, so cli.py builds the parser from these dataclasses: a
+default is written once, here. The defaults suit a public server (see
+PROTOCOL.md, Liveness and limits).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from . import argtypes as valid
+
+
+def setting(
+    default: Any,
+    help: str,
+    flag: str | None = None,
+    parse: Callable[[str], Any] | None = None,
+    metavar: str | None = None,
+    shown: str | None = None,
+    factory: Callable[[], Any] | None = None,
+) -> Any:
+    """A Config field with its flag: `flag` defaults to the field's name with dashes.
+
+    `parse` turns the flag's text into the value (an argparse type); `shown`
+    is what --help prints as the default when the value itself would mislead.
+    """
+    meta = {"help": help, "flag": flag, "parse": parse, "metavar": metavar, "shown": shown}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class ServerConfig:
+    """Who this server is and what it says about itself."""
+
+    name: str = setting(None, "name in replies", flag="--server-name", parse=valid.server_name, metavar="NAME",
+                        factory=socket.gethostname, shown="the host name")
+    network: str = setting("geventchat", "network name in 001 and 005")
+    lobby: str = setting("#lobby", "the channel everyone is in", parse=valid.room("#", "channel"),
+                         metavar="CHANNEL")
+    motd_file: str | None = setting(None, "message of the day, one line per line", metavar="PATH")
+    resolve: bool = setting(False, "use reverse-DNS names as hosts")
+    log_level: str = setting("INFO", "log verbosity: DEBUG, INFO, WARNING or ERROR", parse=valid.log_level, metavar="LEVEL")
+    data_dir: str = setting(None, "where what must outlive the process is kept (history, accounts); "
+                                  "created on first run", metavar="PATH", factory=valid.default_data_dir,
+                            shown="$XDG_DATA_HOME/geventchat, else ~/.local/share/geventchat")
+
+
+@dataclass
+class ListenersConfig:
+    """Where the server listens: plain IRC, IRC over TLS."""
+
+    host: str = setting("0.0.0.0", "address to listen on")
+    port: int = setting(25565, "plain TCP port (0: any free port)", parse=valid.port(0), metavar="PORT")
+    tls_port: int | None = setting(None, "TLS port (0: any free port)", parse=valid.port(0), metavar="PORT",
+                                   shown="6697 when --tls-cert is given")
+    tls_cert: str | None = setting(None, "TLS certificate chain, PEM (reloaded on SIGHUP)", metavar="PATH")
+    tls_key: str | None = setting(None, "TLS private key, PEM (default: in the --tls-cert file)", metavar="PATH")
+    sts: bool = setting(True, "advertise the IRCv3 sts policy while TLS is on: clients that support it "
+                              "move from the plain port to TLS (turn off while the certificate is self-signed)",
+                        flag="--no-sts")
+    sts_duration: int = setting(0, "seconds an sts client keeps coming back over TLS by itself "
+                                   "(0: it moves each time it connects plain, and keeps no policy)",
+                                parse=valid.not_negative(int), metavar="SECONDS", shown="0")
+    reuse_port: bool = setting(False, "set SO_REUSEPORT on the listening sockets")
+    backlog: int = setting(1024, "connections the kernel queues before accept()", flag="--listen-backlog",
+                           parse=valid.count)
+
+
+@dataclass
+class LimitsConfig:
+    """What one client may send, hold and take, and how long the server waits for it."""
+
+    nicklen: int = setting(9, "longest nickname", parse=valid.count)
+    channellen: int = setting(50, "longest channel name", parse=valid.count)
+    userlen: int = setting(10, "longest username (USER)", parse=valid.count)
+    realnamelen: int = setting(100, "longest real name (USER)", parse=valid.count)
+    awaylen: int = setting(200, "longest away message", parse=valid.count)
+    quitlen: int = setting(300, "longest quit message", parse=valid.count)
+    max_targets: int = setting(4, "targets per PRIVMSG/NOTICE", parse=valid.count)
+    max_whois_targets: int = setting(5, "nicks per WHOIS", parse=valid.count)
+    max_userhost: int = setting(5, "nicks per USERHOST", parse=valid.count)
+    sendq: int = setting(256 * 1024, "unsent bytes per client before it is closed", parse=valid.count, metavar="BYTES")
+    max_clients: int = setting(10_000, "clients per process", parse=valid.count)
+    max_per_ip: int = setting(10, "connections per address", parse=valid.count)
+    exempt: tuple[str, ...] = setting((), "addresses free of --max-per-ip (repeatable)", parse=valid.cidr,
+                                      metavar="CIDR")
+    limit_loopback: bool = setting(False, "count loopback connections against --max-per-ip too "
+                                          "(by default a shared shell host's users are not limited)")
+    registration_timeout: float = setting(30.0, "seconds from connect (TLS handshake included) to finish NICK/USER",
+                                          parse=valid.seconds)
+    ping_interval: float = setting(120.0, "idle seconds before the server sends PING", parse=valid.seconds)
+    ping_timeout: float = setting(60.0, "seconds to answer a PING", parse=valid.seconds)
+    shutdown_grace: float = setting(3.0, "seconds to flush queues on shutdown", parse=valid.seconds)
+    recv_size: int = setting(16384, "bytes read from a socket at a time", parse=valid.count, metavar="BYTES")
+    refusal_timeout: float = setting(2.0, "seconds to send a refused connection its ERROR line", parse=valid.seconds)
+    resolve_timeout: float = setting(3.0, "seconds to wait for a reverse-DNS answer (--resolve)", parse=valid.seconds)
+
+
+@dataclass
+class FloodConfig:
+    """Flood control: a token bucket of lines per client, and a smaller one for PING/PONG."""
+
+    burst: int = setting(10, "lines a client may send at once", flag="--flood-burst", parse=valid.count)
+    rate: float = setting(1.0, "lines per second after the burst", flag="--flood-rate", parse=valid.positive(float),
+                         metavar="PER_SECOND")
+    backlog: int = setting(20, "delayed lines waiting before 'Excess flood'", flag="--flood-backlog", parse=valid.count)
+    ping_burst: int = setting(20, "PING/PONG lines a client may send at once", flag="--ping-flood-burst",
+                              parse=valid.count)
+    ping_rate: float = setting(5.0, "PING/PONG lines per second after their burst", flag="--ping-flood-rate",
+                               parse=valid.positive(float), metavar="PER_SECOND")
+
+
+@dataclass
+class HistoryConfig:
+    """Chat history: what is kept of each channel, for how long, and how it is served."""
+
+    history: str = setting("auto", "where history is kept: sqlite (in --data-dir), redis (shared by a "
+                                   "network's nodes), none (off); auto: redis with --redis, else sqlite",
+                           parse=valid.choice("auto", "sqlite", "redis", "none"), metavar="STORE")
+    history_max_age: float = setting(30.0, "days a line is kept", parse=valid.positive(float), metavar="DAYS")
+    history_max_lines: int = setting(100_000, "lines kept per channel", parse=valid.count)
+    history_playback: int = setting(20, "lines a client without draft/chathistory is shown when it joins "
+                                        "(0: none)", parse=valid.not_negative(int), metavar="N")
+    chathistory_max: int = setting(1000, "most lines one CHATHISTORY request returns (ISUPPORT CHATHISTORY)",
+                                   parse=valid.count)
+    history_flush: float = setting(0.5, "seconds between batched writes: at most this much is lost to a crash",
+                                   parse=valid.seconds)
+    history_prune_interval: float = setting(60.0, "seconds between passes that drop lines past the limits",
+                                            parse=valid.seconds)
+    redact_window: float = setting(900.0, "seconds during which a user may take back (REDACT) its own line",
+                                   parse=valid.seconds)
+
+
+@dataclass
+class NetworkConfig:
+    """A network of nodes over Redis (geventchat/network/); no URL: one process alone."""
+
+    redis: str | None = setting(None, "be a node of the chat shared through this Redis, "
+                                      "e.g. redis://127.0.0.1:6379/0", metavar="URL")
+    node_name: str | None = setting(None, "this node's name in uids, keys and netsplit reasons",
+                                    parse=valid.node_name, metavar="NAME", shown="SERVER_NAME-PID")
+    node_timeout: float = setting(10.0, "seconds without a heartbeat before a node's users are announced "
+                                        "as split off", parse=valid.seconds)
+    redis_retry_max: float = setting(2.0, "longest pause between attempts to reconnect to Redis", parse=valid.seconds)
+    redis_retry_min: float = setting(0.1, "first pause before reconnecting to Redis", parse=valid.seconds)
+    workers: int = setting(1, "processes sharing the port with SO_REUSEPORT (above 1 needs --redis)",
+                           parse=valid.count, metavar="N")
+    redis_command_timeout: float = setting(2.0, "seconds for a Redis command before Redis counts as gone",
+                                           parse=valid.seconds)
+    redis_connect_timeout: float = setting(2.0, "seconds to connect to Redis", parse=valid.seconds)
+    redis_subscription_timeout: float = setting(10.0, "seconds a Redis reply may hang on the subscription",
+                                                parse=valid.seconds)
+    redis_pool_size: int = setting(32, "command connections to Redis per node", parse=valid.count)
+    redis_pool_wait: float = setting(5.0, "seconds to wait for a free Redis connection", parse=valid.seconds)
+    redis_poll: float = setting(0.5, "how often the subscriber wakes to notice a reset", parse=valid.seconds)
+    redis_batch: int = setting(512, "outbox items per Redis pipeline", parse=valid.count)
+    redis_outbox_limit: int = setting(100_000, "items waiting for Redis before it counts as gone", parse=valid.count)
+    redis_flush_on_stop: float = setting(2.0, "seconds to flush the outbox to Redis when stopping", parse=valid.seconds)
+    redis_release_wait: float = setting(2.0, "seconds to wait for our own nick releases to reach Redis "
+                                             "before a nick is claimed again", parse=valid.seconds)
 
 
 @dataclass
 class Config:
-    host: str = "0.0.0.0"
-    port: int = 25565
-    server_name: str = field(default_factory=socket.gethostname)
-    network: str = "geventchat"
-    lobby: str = "#lobby"
-    motd_file: str | None = None
-    nicklen: int = 9
-    # liveness
-    ping_interval: float = 120.0  # idle seconds before the server sends PING
-    ping_timeout: float = 60.0  # seconds after that PING before the client is closed
-    registration_timeout: float = 30.0  # from connect, not from the last byte
-    # output and input limits
-    sendq: int = 256 * 1024  # unsent bytes per client before "SendQ exceeded"
-    flood_burst: int = 10  # lines a client may send at once
-    flood_rate: float = 1.0  # lines per second after the burst
-    flood_backlog: int = 20  # delayed lines waiting before "Excess flood"
-    # connection limits
-    max_clients: int = 10_000
-    max_per_ip: int = 10
-    exempt: tuple[str, ...] = ()  # CIDRs free of max_per_ip
-    resolve: bool = False  # reverse-DNS the peer address for the host field
-    shutdown_grace: float = 3.0  # seconds to flush queues on shutdown
-    log_level: str = "INFO"
-    # a network of nodes over Redis (geventchat/network/); None: one process alone
-    redis: str | None = None  # redis://HOST:PORT/DB
-    node_name: str | None = None  # None: server name + pid
-    node_timeout: float = 10.0  # seconds without a heartbeat before a node counts as dead
-    redis_retry_max: float = 2.0  # longest pause between reconnect attempts to Redis
-    workers: int = 1  # processes sharing the port (SO_REUSEPORT); above 1 needs redis
-    reuse_port: bool = False  # SO_REUSEPORT on the listening socket
+    server: ServerConfig = field(default_factory=ServerConfig)
+    listeners: ListenersConfig = field(default_factory=ListenersConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    flood: FloodConfig = field(default_factory=FloodConfig)
+    history: HistoryConfig = field(default_factory=HistoryConfig)
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+
+    DEFAULT_TLS_PORT = 6697
+
+    @classmethod
+    def from_flags(cls, **values: Any) -> Config:
+        """A Config from flag names (`server_name=`, `flood_burst=`...): how tests and the CLI build one."""
+        sections = {}
+        unknown = dict(values)
+        for section, kind, fields in sections_of():
+            given = {f.name: unknown.pop(dest) for f, dest in fields if dest in unknown}
+            sections[section] = kind(**given)
+        if unknown:
+            raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+        return cls(**sections)
 
     @property
     def sweep_interval(self) -> float:
         """How often the shared liveness sweep runs: fine enough for the shortest timer."""
-        shortest = min(self.ping_interval, self.ping_timeout, self.registration_timeout)
+        limits = self.limits
+        shortest = min(limits.ping_interval, limits.ping_timeout, limits.registration_timeout)
         return max(0.05, min(1.0, shortest / 4))
+
+    @property
+    def history_store(self) -> str:
+        """The history store in use: the flag's choice, `auto` resolved."""
+        chosen = self.history.history
+        if chosen == "auto":
+            return "redis" if self.network.redis else "sqlite"
+        return chosen
+
+    @property
+    def tls_port(self) -> int | None:
+        """The TLS port in use: the flag's, or the default one once a certificate is given."""
+        listeners = self.listeners
+        if listeners.tls_port is not None:
+            return listeners.tls_port
+        return self.DEFAULT_TLS_PORT if listeners.tls_cert else None
+
+
+_SECTIONS: dict[str, type] = {
+    "server": ServerConfig,
+    "listeners": ListenersConfig,
+    "limits": LimitsConfig,
+    "flood": FloodConfig,
+    "history": HistoryConfig,
+    "network": NetworkConfig,
+}
+
+
+def flag_of(f: dataclasses.Field) -> str:
+    """The field's command-line flag: named in its metadata, else its name with dashes."""
+    return f.metadata.get("flag") or "--" + f.name.replace("_", "-")
+
+
+def dest_of(f: dataclasses.Field) -> str:
+    """The flag's name as a keyword (`--flood-burst` -> `flood_burst`): unique across sections."""
+    return flag_of(f)[2:].replace("-", "_")
+
+
+def sections_of() -> Iterator[tuple[str, type, list[tuple[dataclasses.Field, str]]]]:
+    """Each section's name, its dataclass, and its fields with their flag destinations."""
+    for name, kind in _SECTIONS.items():
+        yield name, kind, [(f, dest_of(f)) for f in dataclasses.fields(kind)]

@@ -4,7 +4,9 @@ Delivering to a client only appends to its queue, bounded in bytes, so a slow
 or dead reader never blocks a sender; past the limit the client is closed
 with "SendQ exceeded" and its queue freed. The queue is sent by a callback on
 the event loop (one non-blocking send per batch), and by a short-lived
-drainer greenlet only while the client's socket is full.
+drainer greenlet only while the client's socket is full. What lines look like
+on the wire (plain, TLS records) is the transport's business; which lines run
+when (flood control, 417) is the core's.
 """
 
 from __future__ import annotations
@@ -17,19 +19,17 @@ from typing import TYPE_CHECKING, Callable
 import gevent
 
 from .core.chat import INTERNAL_ERROR
-from .protocol.framing import TOO_LONG, LineBuffer
 from .protocol.message import MAX_LINE
+from .transports.base import HandshakeFailed, Transport
 
 if TYPE_CHECKING:
     from .server import ChatServer
 
 log = logging.getLogger("geventchat")
 
-RECV_SIZE = 16384
 READ_TURN = 1e-6
 """A positive sleep after each read: resume on the loop's next turn, after it polled everyone's sockets."""
 SENDQ_EXCEEDED = "SendQ exceeded"
-EXCESS_FLOOD = "Excess flood"
 
 
 class _Discard(list):
@@ -53,12 +53,13 @@ class SendQueue:
 
     put() runs once per delivered line, so it does the least: append, tell the
     owner on the first item (on_ready), and count bytes only once the queue
-    is long enough to have passed the limit (a line is at most MAX_LINE
-    bytes); the count is exact when it runs, so the overflow is caught at the
-    very put that causes it. A closed queue's puts go to _DISCARD: no flag to test.
+    is long enough to have passed the limit (a line is at most `max_line`
+    bytes: 512, or more for a client whose capabilities put tags in front);
+    the count is exact when it runs, so the overflow is caught at the very put
+    that causes it. A closed queue's puts go to _DISCARD: no flag to test.
     """
 
-    __slots__ = ("_items", "_rest", "_counted", "_bytes", "_check_at", "limit", "closed",
+    __slots__ = ("_items", "_rest", "_counted", "_bytes", "_check_at", "limit", "max_line", "closed",
                  "_on_overflow", "_on_ready", "on_full")
 
     def __init__(self, limit: int, on_overflow: Callable[[], None], on_ready: Callable[[], None]) -> None:
@@ -66,6 +67,7 @@ class SendQueue:
         self._rest: list[bytes] = []  # what was queued when close() came: still to send
         self._counted = 0  # items whose bytes are summed in _bytes
         self._bytes = 0
+        self.max_line = MAX_LINE  # the longest item put() may be given
         self._check_at = limit // MAX_LINE + 1  # queue length at which the limit could be passed
         self.limit = limit
         self.closed = False
@@ -97,7 +99,7 @@ class SendQueue:
             self._on_overflow()
             return
         self._bytes, self._counted = size, count
-        self._check_at = count + (self.limit - size) // MAX_LINE + 1
+        self._check_at = count + (self.limit - size) // self.max_line + 1
         if count == 1:
             self._on_ready()
 
@@ -106,12 +108,17 @@ class SendQueue:
         items = self._items
         if items:
             self._items, self._counted, self._bytes = [], 0, 0
-            self._check_at = self.limit // MAX_LINE + 1
+            self._check_at = self.limit // self.max_line + 1
             return b"".join(items)
         if self._rest:
             rest, self._rest = self._rest, []
             return b"".join(rest)
         return None
+
+    def set_max_line(self, size: int) -> None:
+        """The client's capabilities changed how long a line it may be sent."""
+        self.max_line = size
+        self._check_at = self._counted + (self.limit - self._bytes) // size + 1
 
     def close(self) -> None:
         """No more puts; what is queued is still taken."""
@@ -131,14 +138,17 @@ class Connection:
     in sendall() until the queue is empty, then ending.
     """
 
-    __slots__ = ("server", "sock", "host", "queue", "session", "_raw", "_loop", "_scheduled", "_drainer",
-                 "_finished", "_deadline", "_write_error")
+    __slots__ = ("server", "sock", "transport", "host", "accepted_at", "queue", "session", "_raw", "_loop",
+                 "_scheduled", "_drainer", "_finished", "_deadline", "_write_error")
 
-    def __init__(self, server: ChatServer, sock: socket.socket, host: str) -> None:
+    def __init__(self, server: ChatServer, sock: socket.socket, transport: Transport, host: str,
+                 accepted_at: float) -> None:
         self.server = server
         self.sock = sock
+        self.transport = transport
         self.host = host
-        self.queue = SendQueue(server.config.sendq, self._sendq_exceeded, self._schedule)
+        self.accepted_at = accepted_at
+        self.queue = SendQueue(server.config.limits.sendq, self._sendq_exceeded, self._schedule)
         self.queue.on_full = self._flush
         self.session = None
         self._raw = getattr(sock, "_sock", sock)  # the non-blocking socket under gevent's wrapper
@@ -150,14 +160,20 @@ class Connection:
         self._write_error: str | None = None
 
     def run(self) -> None:
-        """The handle greenlet: read until the client leaves, then flush what is queued."""
+        """The handle greenlet: the transport's handshake, then read until the client leaves."""
         chat = self.server.chat
         try:
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
             pass  # not TCP (tests may hand us a socketpair)
-        self.session = chat.connect(self.host, self.queue.put, self._hang_up, time.time())
-        log.info("connect %s from %s", self.session.uid, self.host)
+        if not self._handshake():
+            self._finished = True
+            self._release()
+            return
+        transport = self.transport
+        self.session = chat.connect(self.host, self.queue.put, self._hang_up, self.accepted_at,
+                                    transport.info, self.queue.set_max_line)
+        log.info("connect %s from %s%s", self.session.uid, self.host, " (TLS)" if transport.info.secure else "")
         reason = None
         try:
             reason = self._read_loop()
@@ -169,12 +185,23 @@ class Connection:
             self._flush()
             drainer = self._drainer
             if drainer is not None:
-                drainer.join(timeout=self.server.config.shutdown_grace)
+                drainer.join(timeout=self.server.config.limits.shutdown_grace)
                 drainer.kill(block=False)
             self._finished = True  # gevent closes the socket when run() returns
             if self._deadline is not None:
                 self._deadline.kill(block=False)
             self._release()
+
+    def _handshake(self) -> bool:
+        """The transport's own opening (TLS), bounded by what is left of the registration timeout."""
+        left = self.accepted_at + self.server.config.limits.registration_timeout - time.time()
+        try:
+            with gevent.Timeout(max(left, 0.001), HandshakeFailed("handshake timed out")):
+                self.transport.start()
+        except (HandshakeFailed, OSError) as error:
+            log.info("handshake from %s failed: %s", self.host, error)
+            return False
+        return True
 
     def _release(self) -> None:
         """Break the reference cycles (queue and session hold our bound methods, so does the timer).
@@ -190,44 +217,30 @@ class Connection:
         self._deadline = self._drainer = None
 
     def _read_loop(self) -> str | None:
-        """Feed received lines to the chat, with fakelag; return why the client left."""
+        """Hand received lines to the chat, waiting out the delays it names; return why the client left."""
         chat = self.server.chat
         session = self.session
-        backlog = self.server.config.flood_backlog
-        buffer = LineBuffer()
-        recv = self.sock.recv
+        read = self.transport.read
+        transport = self.transport
         while session.closed is None:
             try:
-                data = recv(RECV_SIZE)
+                lines = read()
             except ConnectionResetError:
                 return "Connection reset by peer"
             except OSError as error:
                 return self._write_error or f"Read error: {error.strerror or error}"
-            if not data:
+            if lines is None:
                 return self._write_error or "Remote host closed the connection"
-            now = time.time()
-            lines = buffer.feed(data)
-            for index, raw in enumerate(lines):
-                msg = None if raw is TOO_LONG else chat.parse(raw)
-                if msg is None and raw is not TOO_LONG:
-                    continue
-                delay = chat.flood_delay(session, msg.command if msg else "", now)
-                if delay:
-                    if len(lines) - index - 1 >= backlog:
-                        return EXCESS_FLOOD
-                    gevent.sleep(delay)
-                    now = time.time()
-                if session.closed is not None:
-                    break
-                if msg is None:
-                    chat.too_long(session)
-                else:
-                    chat.handle(session, msg, now)
+            if transport.wants_write:
+                self._schedule()
+            wait = chat.received(session, lines, time.time())
+            while wait and session.closed is None:
+                gevent.sleep(wait)
+                wait = chat.received(session, (), time.time())
             # recv() does not yield while data is waiting: without this a fast
             # sender starves every flush and overflows its listeners' SendQs.
             # Not sleep(0): that resumes before the loop polls, so two busy
-            # clients could keep every other reader waiting (PROTOCOL exempts
-            # PING from flood control, so a PING stream is such a client).
+            # clients could keep every other reader waiting.
             gevent.sleep(READ_TURN)
         return None
 
@@ -242,9 +255,18 @@ class Connection:
         self._scheduled = False
         if self._drainer is not None or self._finished:
             return  # the drainer takes what is queued, in order
-        take, send = self.queue.take, self._raw.send
+        take, send, transport = self.queue.take, self._raw.send, self.transport
+        wire = transport.wire
         try:
-            while (data := take()) is not None:
+            while True:
+                data = take()
+                if data is None:
+                    if not transport.wants_write:
+                        break
+                    data = b""
+                data = wire(data)
+                if not data:
+                    continue
                 try:
                     sent = send(data)
                 except BlockingIOError:
@@ -260,11 +282,11 @@ class Connection:
 
     def _drain(self, pending: memoryview) -> None:
         """The client reads slower than we write: block in sendall() until the queue is empty."""
-        take, sendall = self.queue.take, self.sock.sendall
+        take, sendall, wire = self.queue.take, self.sock.sendall, self.transport.wire
         try:
             sendall(pending)
             while (data := take()) is not None:
-                sendall(data)
+                sendall(wire(data))
         except OSError as error:
             self._drainer = None
             self._write_failed(error)
@@ -276,6 +298,8 @@ class Connection:
     def _write_failed(self, error: OSError) -> None:
         if isinstance(error, ConnectionResetError):
             self._write_error = "Connection reset by peer"
+        elif isinstance(error, BrokenPipeError):  # a write after the peer's close met its reset
+            self._write_error = "Remote host closed the connection"
         else:
             self._write_error = f"Write error: {error.strerror or error}"
         self._shutdown_socket()
@@ -283,7 +307,7 @@ class Connection:
     def _hang_up(self) -> None:
         """The chat has queued the last line: flush it, but not for longer than the grace."""
         self.queue.close()
-        self._deadline = gevent.spawn_later(self.server.config.shutdown_grace, self._abort)
+        self._deadline = gevent.spawn_later(self.server.config.limits.shutdown_grace, self._abort)
 
     def _sendq_exceeded(self) -> None:
         # Called inside someone else's delivery: end this client from its own greenlet.

@@ -6,9 +6,6 @@ from __future__ import annotations
 import socket
 from types import ModuleType
 
-BACKLOG = 1024
-
-
 def bind_reuseport(host: str, port: int, module: ModuleType = socket) -> socket.socket:
     """A TCP socket bound to (host, port) with SO_REUSEADDR and SO_REUSEPORT, not yet listening."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -23,13 +20,13 @@ def bind_reuseport(host: str, port: int, module: ModuleType = socket) -> socket.
     return sock
 
 
-def reuseport_listener(host: str, port: int) -> socket.socket:
-    """A gevent listening socket for StreamServer.set_listener()."""
+def reuseport_listener(host: str, port: int, backlog: int) -> socket.socket:
+    """A gevent listening socket for StreamServer."""
     from gevent import socket as gsocket
 
     sock = bind_reuseport(host, port, gsocket)
     try:
-        sock.listen(BACKLOG)
+        sock.listen(backlog)
     except OSError:
         sock.close()
         raise

@@ -1,70 +1,118 @@
-"""The delivery seam: "send these bytes to user X / to everyone in room R".
+"""The delivery seam: "send this line to user X / to everyone in channels C".
 
-Everything above the bus hands it plain data (routing plus a line serialised
-once). LocalBus delivers to this process's connections; a bus over a shared
-broker can publish the same Delivery to other processes, which hand it to
-their own LocalBus for the last hop.
+Everything above the bus hands it a Delivery: plain data (routing plus a
+line serialised once per view, see outbox.py). LocalBus delivers to this
+process's connections; a bus over a shared broker publishes the same
+Delivery to other processes, which hand it to their own LocalBus for the
+last hop.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, Protocol
+
+from .outbox import Delivery
 
 Deliver = Callable[[bytes], None]
 """Queue bytes for one client. Must not block and must not re-enter the bus."""
 
 
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    line: bytes
-    room: str | None = None  # every member of this room (folded name) ...
-    uid: str | None = None  # ... or this one user
-    skip: str | None = None  # uid left out of a room delivery (the sender)
-
-
 class Bus(Protocol):
-    def subscribe(self, uid: str, deliver: Deliver) -> None: ...
+    def subscribe(self, uid: str, deliver: Deliver, view: int = 0) -> None: ...
     def unsubscribe(self, uid: str) -> None: ...
-    def join(self, uid: str, room: str) -> None: ...
-    def part(self, uid: str, room: str) -> None: ...
+    def join(self, uid: str, channel: str) -> None: ...
+    def part(self, uid: str, channel: str) -> None: ...
     def publish(self, delivery: Delivery) -> None: ...
+    def deliver_here(self, delivery: Delivery) -> None: ...
 
 
 class LocalBus:
-    """Delivers within this process: a dict of subscribers per room."""
+    """Delivers within this process: each channel's members, grouped by view.
+
+    Grouping by view keeps the hot loop one loop per view with no branch per
+    recipient: the line for a view is built once, then appended to every
+    member's queue.
+    """
 
     def __init__(self) -> None:
-        self._deliver: dict[str, Deliver] = {}
-        self._rooms: dict[str, dict[str, Deliver]] = {}
+        self._subscribers: dict[str, tuple[Deliver, int]] = {}  # uid -> (deliver, view)
+        self._channels: dict[str, dict[int, dict[str, Deliver]]] = {}  # channel -> view -> uid -> deliver
+        self._joined: dict[str, set[str]] = {}  # uid -> its channels
 
-    def subscribe(self, uid: str, deliver: Deliver) -> None:
-        self._deliver[uid] = deliver
+    def subscribe(self, uid: str, deliver: Deliver, view: int = 0) -> None:
+        """Add a client, or change how it sees lines (its view) in every channel it is in."""
+        self._subscribers[uid] = (deliver, view)
+        for channel in self._joined.get(uid, ()):
+            self._leave(uid, channel)
+            self._enter(uid, channel, deliver, view)
 
     def unsubscribe(self, uid: str) -> None:
-        self._deliver.pop(uid, None)
-        for members in self._rooms.values():
-            members.pop(uid, None)
+        self._subscribers.pop(uid, None)
+        for channel in self._joined.pop(uid, ()):
+            self._leave(uid, channel)
 
-    def join(self, uid: str, room: str) -> None:
-        self._rooms.setdefault(room, {})[uid] = self._deliver[uid]
+    def join(self, uid: str, channel: str) -> None:
+        deliver, view = self._subscribers[uid]
+        self._joined.setdefault(uid, set()).add(channel)
+        self._enter(uid, channel, deliver, view)
 
-    def part(self, uid: str, room: str) -> None:
-        self._rooms.get(room, {}).pop(uid, None)
+    def part(self, uid: str, channel: str) -> None:
+        channels = self._joined.get(uid)
+        if channels is not None and channel in channels:
+            channels.discard(channel)
+            self._leave(uid, channel)
+
+    def _enter(self, uid: str, channel: str, deliver: Deliver, view: int) -> None:
+        self._channels.setdefault(channel, {}).setdefault(view, {})[uid] = deliver
+
+    def _leave(self, uid: str, channel: str) -> None:
+        groups = self._channels.get(channel)
+        if groups is None:
+            return
+        for view, members in list(groups.items()):
+            if members.pop(uid, None) is not None and not members:
+                del groups[view]
+        if not groups:
+            del self._channels[channel]
 
     def publish(self, delivery: Delivery) -> None:
-        line = delivery.line
-        if delivery.room is not None:
-            members = self._rooms.get(delivery.room)
-            if not members:
+        channels = delivery.channels
+        if len(channels) == 1:
+            groups = self._channels.get(channels[0])
+            if not groups:
                 return
-            # the hot loop of the server, one call per delivered line: the
-            # sender is left out by identity rather than by comparing uids
-            skip = members.get(delivery.skip) if delivery.skip is not None else None
-            for deliver in members.values():
-                if deliver is not skip:
-                    deliver(line)
+            skip_uid = delivery.skip
+            for view, members in groups.items():
+                line = delivery.line(view)
+                if line is None:
+                    continue
+                # the hot loop of the server, one call per delivered line: the
+                # sender is left out by identity rather than by comparing uids
+                skip = members.get(skip_uid) if skip_uid is not None else None
+                for deliver in members.values():
+                    if deliver is not skip:
+                        deliver(line)
+        elif channels:
+            self._publish_once(delivery)
         elif delivery.uid is not None:
-            deliver = self._deliver.get(delivery.uid)
-            if deliver is not None:
+            subscriber = self._subscribers.get(delivery.uid)
+            if subscriber is not None:
+                line = delivery.line(subscriber[1])
+                if line is not None:
+                    subscriber[0](line)
+
+    deliver_here = publish
+
+    def _publish_once(self, delivery: Delivery) -> None:
+        """Members of several channels: each gets the line once (a QUIT, a NICK)."""
+        by_view: dict[int, dict[str, Deliver]] = {}
+        for channel in delivery.channels:
+            for view, members in self._channels.get(channel, {}).items():
+                by_view.setdefault(view, {}).update(members)
+        for view, members in by_view.items():
+            line = delivery.line(view)
+            if line is None:
+                continue
+            members.pop(delivery.skip, None)
+            for deliver in members.values():
                 deliver(line)

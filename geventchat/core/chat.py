@@ -1,8 +1,11 @@
-"""The chat as the I/O layer sees it: connect, receive a line, sweep, quit.
+"""The chat as the I/O layer sees it: connect, receive lines, sweep, quit.
 
-Everything here is plain Python: the connection layer passes bytes and the
-time in, and each Session's `send` carries bytes out. A bug in a handler
-ends that one client (with a logged traceback), never the server.
+Everything here is plain Python: a transport passes lines and the time in,
+and each Session's `send` carries bytes out. The per-line policy every
+transport shares lives here once: flood control with fakelag, the backlog
+past which a client is closed for flooding, 417 for overlong lines, and the
+liveness state a received line resets. A bug in a handler ends that one
+client (with a logged traceback), never the server.
 """
 
 from __future__ import annotations
@@ -10,31 +13,36 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from operator import attrgetter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Callable
 
 from ..config import Config
 from ..protocol import numerics as N
-from ..protocol.message import Message, ParseError, format_line, parse
+from ..protocol.framing import TOO_LONG, TooLong
+from ..protocol.message import MAX_LINE, MAX_TAGS_SERVER, Message, ParseError, parse
 from ..protocol.names import casefold
 from . import dispatch, replies
-from .bus import Bus, Delivery, LocalBus
+from .bus import Bus, LocalBus
+from .caps import view_of
 from .context import Context
-from .flood import EXEMPT, TokenBucket
+from .flood import FREE, LIVENESS, TokenBucket
 from .handlers import COMMANDS
-from .session import Session
+from .history import HistoryStore, Ref
+from .outbox import MessageIds, Outbox, server_time
+from .session import PLAIN_TCP, Session, TransportInfo
 from .state import Registry, User
 
 log = logging.getLogger("geventchat")
 
 INTERNAL_ERROR = "Internal server error"
+EXCESS_FLOOD = "Excess flood"
 
 NOTHING = Message("")
 """A line with no command: nothing to run, but it went through flood control."""
 
-_NICK = attrgetter("nick")
-
+TAGGED_CAPS = frozenset({"message-tags", "server-time", "account-tag", "batch", "labeled-response"})
+"""Capabilities under which a client may be sent a tag section in front of a 512-byte line."""
 
 def load_motd(path: str | None) -> list[str] | None:
     """The MOTD lines, or None when there is no file (the client then gets 422)."""
@@ -55,15 +63,20 @@ class Chat:
         bus: Bus | None = None,
         registry: Registry | None = None,
         node: str = "",
+        ids: Callable[[], str] | None = None,
+        history: HistoryStore | None = None,
     ) -> None:
         self.config = config
         self.bus: Bus = bus if bus is not None else LocalBus()
         self.registry = registry if registry is not None else Registry()
         self.sessions: dict[str, Session] = {}
-        self.lobby = config.lobby
-        self.lobby_key = casefold(config.lobby)
+        self.lobby = config.server.lobby
+        self.lobby_folded = casefold(config.server.lobby)
         self.created = time.time()
-        self.motd = load_motd(config.motd_file)
+        self.motd = load_motd(config.server.motd_file)
+        self.history = history
+        self.outbox = Outbox(config.server.name, self.bus, ids or MessageIds(node, self.created), history)
+        self.tls_port: int | None = None  # the TLS listener's port once one runs (the sts policy names it)
         self._ids = itertools.count(1)
         self._node = node
         self._registered_here = 0
@@ -71,16 +84,24 @@ class Chat:
     # --- the connection layer calls these -------------------------------
 
     def connect(
-        self, host: str, send: Callable[[bytes], None], hang_up: Callable[[], None], now: float
+        self,
+        host: str,
+        send: Callable[[bytes], None],
+        hang_up: Callable[[], None],
+        now: float,
+        transport: TransportInfo = PLAIN_TCP,
+        set_line_limit: Callable[[int], None] | None = None,
     ) -> Session:
         """A new client: returns its Session.
 
         `send(bytes)` queues output and must never block; `hang_up()` is called
-        once, after the last line (ERROR) has been queued.
+        once, after the last line (ERROR) has been queued; `set_line_limit(n)`
+        tells the queue the longest line it may now be given.
         """
         uid = f"{self._node}{next(self._ids)}"
         if host.startswith(":"):
             host = "0" + host  # an IPv6 host must not start with ':' in a prefix
+        flood = self.config.flood
         session = Session(
             uid=uid,
             host=host,
@@ -88,8 +109,12 @@ class Chat:
             hang_up=hang_up,
             connected_at=now,
             last_seen=now,
-            flood=TokenBucket(self.config.flood_burst, self.config.flood_rate),
+            flood=TokenBucket(flood.burst, flood.rate),
+            ping_flood=TokenBucket(flood.ping_burst, flood.ping_rate),
+            transport=transport,
         )
+        if set_line_limit is not None:
+            session.set_line_limit = set_line_limit
         self.sessions[uid] = session
         return session
 
@@ -105,10 +130,54 @@ class Chat:
         except ParseError:
             return NOTHING if raw else None
 
+    def received(self, session: Session, lines: Iterable[bytes | TooLong], now: float) -> float:
+        """Run the received lines that may run now; return seconds until the next may (0: none waits).
+
+        A line past the client's flood budget is held for the delay its
+        bucket names (fakelag): the transport waits that long, then calls
+        again with no new lines. While one is held no more is read, so the
+        lines still waiting are those of the last read; past the backlog
+        limit the client is closed with `Excess flood`.
+        """
+        inbox = session.inbox
+        inbox.extend(lines)
+        while session.closed is None:
+            held = session.held
+            if held is not None:
+                msg, ready = held
+                if now < ready:
+                    return ready - now
+                session.held = None
+            else:
+                if not inbox:
+                    return 0.0
+                raw = inbox.popleft()
+                if raw is TOO_LONG:
+                    msg = TOO_LONG
+                else:
+                    msg = self.parse(raw)
+                    if msg is None:
+                        continue
+                delay = self.flood_delay(session, msg.command if msg is not TOO_LONG else "", now)
+                if delay:
+                    if len(inbox) >= self.config.flood.backlog:
+                        self.quit(session, EXCESS_FLOOD, now)
+                        break
+                    session.held = (msg, now + delay)
+                    return delay
+            if msg is TOO_LONG:
+                self.too_long(session)
+            else:
+                self.handle(session, msg, now)
+        inbox.clear()
+        return 0.0
+
     def flood_delay(self, session: Session, command: str, now: float) -> float:
-        """Seconds the reader should wait before running `command` (fakelag), 0 for now."""
-        if command in EXEMPT:
+        """Seconds to wait before running `command` (fakelag), 0 for now; the token is paid here."""
+        if command in FREE:
             return 0.0
+        if command in LIVENESS:
+            return session.ping_flood.take(now)
         return session.flood.take(now)
 
     def handle(self, session: Session, msg: Message, now: float) -> None:
@@ -117,11 +186,16 @@ class Chat:
             return
         session.last_seen = now
         session.ping_sent_at = None
+        label = msg.tags.get("label") if msg.tags and "labeled-response" in session.caps else None
+        if label is not None:
+            self.outbox.open_response(session)
         try:
             dispatch.run(Context(self, session, now), msg, COMMANDS)
         except Exception:
             log.exception("bug handling %s from %s; closing that client", msg.command, session.uid)
             self._contain(session, now)
+        if label is not None:
+            self.outbox.close_response(session, label)
 
     def receive(self, session: Session, raw: bytes, now: float) -> None:
         """Parse and handle one line without flood control (tests, trusted callers)."""
@@ -130,10 +204,10 @@ class Chat:
             self.handle(session, msg, now)
 
     def too_long(self, session: Session) -> None:
-        """The client sent a line past 512 bytes: 417, connection kept."""
+        """The client sent a line past 512 bytes (or past 4094 bytes of tags): 417, connection kept."""
         if session.closed is not None:
             return
-        Context(self, session, 0.0).reply(N.ERR_INPUTTOOLONG, "Input line was too long")
+        self.outbox.numeric(session, N.ERR_INPUTTOOLONG, "Input line was too long")
 
     def sweep(self, now: float) -> None:
         """The shared liveness timer: registration timeout, PING, ping timeout.
@@ -141,18 +215,18 @@ class Chat:
         A bug met while sweeping one client ends that client, not the sweep:
         the clients after it still time out.
         """
-        config = self.config
+        limits = self.config.limits
         for session in list(self.sessions.values()):
             try:
                 if session.user is None:
-                    if now - session.connected_at >= config.registration_timeout:
+                    if now - session.connected_at >= limits.registration_timeout:
                         self.quit(session, "Registration timed out", now)
                 elif session.ping_sent_at is not None:
-                    if now - session.ping_sent_at >= config.ping_timeout:
+                    if now - session.ping_sent_at >= limits.ping_timeout:
                         self.quit(session, f"Ping timeout: {round(now - session.last_seen)} seconds", now)
-                elif now - session.last_seen >= config.ping_interval:
+                elif now - session.last_seen >= limits.ping_interval:
                     session.ping_sent_at = now
-                    session.send(format_line("PING", config.server_name))
+                    self.outbox.send(session, Message("PING", (self.config.server.name,)))
             except Exception:
                 log.exception("bug in the sweep of %s; closing that client", session.uid)
                 self._contain(session, now)
@@ -188,10 +262,10 @@ class Chat:
             self._registered_here -= 1
             self.bus.unsubscribe(session.uid)
             self.registry.remove(user)
-            self.bus.publish(Delivery(format_line("QUIT", reason, prefix=user.prefix), room=self.lobby_key))
+            self.outbox.to_channels(self.neighbours(user), Message("QUIT", (reason,), user.prefix), now)
         elif session.nick is not None:
             self.registry.release_nick(session.nick, session.uid)
-        session.send(format_line("ERROR", f"Closing Link: {session.host} ({reason})"))
+        self.outbox.error(session, reason)
         session.hang_up()
         self.log_event("quit", session, reason)
 
@@ -210,24 +284,100 @@ class Chat:
             user=session.username,
             host=session.host,
             realname=session.realname,
-            server=self.config.server_name,
+            server=self.config.server.name,
             signon=now,
             last_spoke=now,
+            secure=session.transport.secure,
         )
         session.user = user
         self._registered_here += 1
         self.registry.add(user)
         ctx = Context(self, session, now)
         replies.welcome(ctx)
-        self.bus.subscribe(session.uid, session.send)
-        self.bus.join(session.uid, self.lobby_key)
-        self.bus.publish(Delivery(format_line("JOIN", self.lobby, prefix=user.prefix), room=self.lobby_key))
-        replies.names(ctx, self.lobby, map(_NICK, self.registry.users()))  # O(n) per arrival: C loops
+        self.bus.subscribe(session.uid, session.send, session.view)
+        self.bus.join(session.uid, self.lobby_folded)
+        self.outbox.to_channel(
+            self.lobby_folded, Message("JOIN", (self.lobby,), user.prefix), now, sender=session, echo=True,
+            extended=Message("JOIN", (self.lobby, user.account or "*", user.realname), user.prefix),
+        )
+        read_marker = None
+        if "draft/read-marker" in session.caps:
+            read_marker = lambda: self.tell_read_marker(session, self.lobby, self.read_marker(session, self.lobby_folded))  # noqa: E731
+        replies.names(ctx, self.lobby, self.registry.users(), before_end=read_marker)  # O(n) per arrival: C loops
+        self._playback(session, self.lobby, self.lobby_folded, now)
         self.log_event("register", session, f"{user.prefix} ({user.realname})")
 
-    def announce(self, line: bytes) -> None:
-        """A line about this user for everyone in the lobby, the user included."""
-        self.bus.publish(Delivery(line, room=self.lobby_key))
+    def _playback(self, session: Session, channel: str, folded: str, now: float) -> None:
+        """The last lines of a channel for a client that does not ask for history itself."""
+        count = self.config.history.history_playback
+        if self.history is None or not count or "draft/chathistory" in session.caps:
+            return
+        entries = self.history.before(folded, Ref(time=now), count, events=False)
+        if entries:
+            batch = self.outbox.open_batch(session, "chathistory", channel)
+            self.outbox.replay(session, entries, batch, time_in_text=True)
+            self.outbox.close_batch(session, batch)
+
+    def channels_of(self, session: Session) -> set[str]:
+        """The channels (folded) this client is in."""
+        return {self.lobby_folded} if session.registered else set()
+
+    def channel_names(self, session: Session) -> list[str]:
+        """The channels this client is in, as they are spelt."""
+        return [self.lobby] if session.registered else []
+
+    # --- read markers --------------------------------------------------------
+
+    def read_marker(self, session: Session, folded: str) -> float | None:
+        user = session.user
+        if user is not None and user.account is not None and self.history is not None:
+            return self.history.read_marker(user.account, folded)
+        return session.read_markers.get(folded)
+
+    def mark_read(self, session: Session, target: str, folded: str, stamp: float) -> None:
+        """Move a read marker forward; every connection of the account hears where it now is."""
+        user = session.user
+        if user is not None and user.account is not None and self.history is not None:
+            stamp = self.history.set_read_marker(user.account, folded, stamp)
+            for other in list(self.sessions.values()):
+                if other.user is not None and other.user.account == user.account and (
+                        other is session or "draft/read-marker" in other.caps):
+                    self.tell_read_marker(other, target, stamp)
+            return
+        stamp = max(stamp, session.read_markers.get(folded, stamp))
+        session.read_markers[folded] = stamp
+        self.tell_read_marker(session, target, stamp)
+
+    def tell_read_marker(self, session: Session, target: str, stamp: float | None) -> None:
+        where = f"timestamp={server_time(stamp)}" if stamp is not None else "*"
+        self.outbox.server_says(session, "MARKREAD", target, where)
+
+    def neighbours(self, user: User) -> tuple[str, ...]:
+        """The channels (folded) whose members see this user's QUIT, NICK, AWAY: everyone who shares one."""
+        return (self.lobby_folded,)
+
+    def caps_changed(self, session: Session) -> None:
+        """CAP REQ changed what the client sees: its queue and its place in the bus follow."""
+        view = view_of(session.caps)
+        tagged = not TAGGED_CAPS.isdisjoint(session.caps)
+        session.set_line_limit(MAX_LINE + MAX_TAGS_SERVER if tagged else MAX_LINE)
+        if view != session.view:
+            session.view = view
+            if session.registered:
+                self.bus.subscribe(session.uid, session.send, view)
+
+    def sts_policy(self, session: Session) -> str | None:
+        """The `sts` cap's value for this client, or None when there is no policy to give.
+
+        On a plain connection it names the TLS port to move to; on a secure one
+        how long the client should keep coming back over TLS.
+        """
+        listeners = self.config.listeners
+        if self.tls_port is None or not listeners.sts:
+            return None
+        if session.transport.secure:
+            return f"duration={listeners.sts_duration}"
+        return f"port={self.tls_port}"
 
     def unregistered_count(self) -> int:
         return len(self.sessions) - self._registered_here

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..protocol.message import format_line
+from .outbox import Outbox
 from .session import Session
 
 if TYPE_CHECKING:
@@ -24,18 +24,30 @@ class IrcError(Exception):
         self.params = params
 
 
+class Fail(Exception):
+    """A standard reply: dispatch answers `FAIL <command> <code> [<context>...] :<description>`."""
+
+    def __init__(self, command: str, code: str, *context: str) -> None:
+        super().__init__(command, code, *context)
+        self.command = command
+        self.code = code
+        self.context = context
+
+
 @dataclass(slots=True)
 class Context:
     chat: Chat
     session: Session
     now: float
 
+    @property
+    def outbox(self) -> Outbox:
+        return self.chat.outbox
+
     def reply(self, numeric: str, *params: str) -> None:
         """Send a numeric from the server to this client."""
-        self.session.send(
-            format_line(numeric, self.session.name, *params, prefix=self.chat.config.server_name)
-        )
+        self.chat.outbox.numeric(self.session, numeric, *params)
 
-    def send(self, command: str, *params: str, prefix: str | None = None) -> None:
-        """Send any line to this client (prefix defaults to the server)."""
-        self.session.send(format_line(command, *params, prefix=prefix or self.chat.config.server_name))
+    def send(self, command: str, *params: str) -> None:
+        """Send a line from the server to this client (NOTICE, PONG, CAP ...)."""
+        self.chat.outbox.server_says(self.session, command, *params)

@@ -1,7 +1,7 @@
 """One command table and the checks every command shares, written once.
 
 451 before registration, 461 for missing parameters, 421 for unknown verbs,
-IrcError -> numeric, and finishing registration when NICK, USER and CAP
+IrcError -> numeric, Fail -> FAIL, and finishing registration when NICK, USER and CAP
 negotiation are all done.
 """
 
@@ -12,7 +12,7 @@ from typing import Callable
 
 from ..protocol import numerics as N
 from ..protocol.message import Message
-from .context import Context, IrcError
+from .context import Context, Fail, IrcError
 
 Handler = Callable[[Context, Message], None]
 
@@ -39,6 +39,8 @@ def run(ctx: Context, msg: Message, commands: dict[str, Command]) -> None:
         command.handler(ctx, msg)
     except IrcError as error:
         ctx.reply(error.numeric, *error.params)
+    except Fail as failure:
+        ctx.outbox.fail(session, failure.command, failure.code, *failure.context)
     if (
         session.closed is None
         and not session.registered

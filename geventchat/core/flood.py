@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-EXEMPT = frozenset({"PING", "PONG", "QUIT"})
-"""Commands that never cost a token: liveness and leaving must always work."""
+FREE = frozenset({"QUIT"})
+"""Commands that never cost a token: leaving must always work."""
+
+LIVENESS = frozenset({"PING", "PONG"})
+"""Commands paid from a bucket of their own: a client busy talking can still answer a PING,
+yet a PING stream cannot keep the server busy for free."""
 
 
 @dataclass(slots=True)

@@ -11,10 +11,18 @@ TOO_MANY_FROM_HOST = "Too many connections from your host"
 
 
 class ConnectionLimits:
-    def __init__(self, max_clients: int, max_per_ip: int, exempt: Iterable[str] = ()) -> None:
+    """Counts connections across every listener; refuses past the server's and an address's limit.
+
+    Loopback is exempt from the per-address limit unless `limit_loopback`: on
+    a shared shell host every user connects from 127.0.0.1.
+    """
+
+    def __init__(self, max_clients: int, max_per_ip: int, exempt: Iterable[str] = (),
+                 limit_loopback: bool = False) -> None:
         self.max_clients = max_clients
         self.max_per_ip = max_per_ip
         self.exempt = [ipaddress.ip_network(cidr, strict=False) for cidr in exempt]
+        self.limit_loopback = limit_loopback
         self.per_ip: Counter[str] = Counter()
         self.total = 0
 
@@ -23,6 +31,10 @@ class ConnectionLimits:
             address = ipaddress.ip_address(ip)
         except ValueError:
             return False
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        if address.is_loopback and not self.limit_loopback:
+            return True
         return any(address in network for network in self.exempt)
 
     def admit(self, ip: str) -> str | None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..protocol import numerics as N
-from ..protocol.message import MAX_LINE, format_line
 from .state import User
 
 if TYPE_CHECKING:
@@ -20,17 +20,23 @@ CHANNEL_MODES = "nt"
 
 
 def isupport_tokens(ctx: Context) -> list[str]:
+    """RPL_ISUPPORT: only what is built (no channel prefixes, the lobby's two flag modes)."""
     config = ctx.chat.config
+    limits = config.limits
     return [
         "CASEMAPPING=rfc1459",
         "CHANTYPES=#",
-        "CHANNELLEN=50",
-        f"NICKLEN={config.nicklen}",
-        f"NETWORK={config.network}",
-        "PREFIX=(ov)@+",
-        "CHANMODES=b,k,l,nt",
-        "TARGMAX=PRIVMSG:4,NOTICE:4",
-    ]
+        f"CHANNELLEN={limits.channellen}",
+        f"NICKLEN={limits.nicklen}",
+        f"USERLEN={limits.userlen}",
+        f"AWAYLEN={limits.awaylen}",
+        f"NETWORK={config.server.network}",
+        "PREFIX=",
+        f"CHANMODES=,,,{CHANNEL_MODES}",
+        f"TARGMAX=PRIVMSG:{limits.max_targets},NOTICE:{limits.max_targets},TAGMSG:{limits.max_targets},"
+        f"WHOIS:{limits.max_whois_targets},USERHOST:{limits.max_userhost}",
+    ] + ([f"CHATHISTORY={config.history.chathistory_max}", "MSGREFTYPES=timestamp,msgid"]
+         if ctx.chat.history is not None else [])
 
 
 def welcome(ctx: Context) -> None:
@@ -38,14 +44,25 @@ def welcome(ctx: Context) -> None:
     user = ctx.session.user
     assert user is not None
     config = ctx.chat.config
+    server = config.server
     created = time.strftime("%a %b %d %Y at %H:%M:%S UTC", time.gmtime(ctx.chat.created))
-    ctx.reply(N.RPL_WELCOME, f"Welcome to the {config.network} IRC Network {user.prefix}")
-    ctx.reply(N.RPL_YOURHOST, f"Your host is {config.server_name}, running version {VERSION}")
+    ctx.reply(N.RPL_WELCOME, f"Welcome to the {server.network} IRC Network {user.prefix}")
+    ctx.reply(N.RPL_YOURHOST, f"Your host is {server.name}, running version {VERSION}")
     ctx.reply(N.RPL_CREATED, f"This server was created {created}")
-    ctx.reply(N.RPL_MYINFO, config.server_name, VERSION, USER_MODES, CHANNEL_MODES)
-    ctx.reply(N.RPL_ISUPPORT, *isupport_tokens(ctx), "are supported by this server")
+    ctx.reply(N.RPL_MYINFO, server.name, VERSION, USER_MODES, CHANNEL_MODES)
+    isupport(ctx)
     lusers(ctx)
     motd(ctx)
+
+
+ISUPPORT_PER_LINE = 13
+"""RFC 2812 leaves room for 13 tokens in one 005 beside the nick and the trailing text."""
+
+
+def isupport(ctx: Context) -> None:
+    tokens = isupport_tokens(ctx)
+    for start in range(0, len(tokens), ISUPPORT_PER_LINE):
+        ctx.reply(N.RPL_ISUPPORT, *tokens[start:start + ISUPPORT_PER_LINE], "are supported by this server")
 
 
 def lusers(ctx: Context) -> None:
@@ -69,47 +86,38 @@ def motd(ctx: Context) -> None:
     if lines is None:
         ctx.reply(N.ERR_NOMOTD, "MOTD File is missing")
         return
-    ctx.reply(N.RPL_MOTDSTART, f"- {ctx.chat.config.server_name} Message of the day - ")
+    ctx.reply(N.RPL_MOTDSTART, f"- {ctx.chat.config.server.name} Message of the day - ")
     for line in lines:
         ctx.reply(N.RPL_MOTD, f"- {line}")
     ctx.reply(N.RPL_ENDOFMOTD, "End of /MOTD command.")
 
 
-def names(ctx: Context, room: str, nicks: Iterable[str]) -> None:
-    """353 lines packed under 512 bytes, then 366.
+_NICK = attrgetter("nick")
+_PREFIX = attrgetter("prefix")
 
-    Every arrival gets the whole list, so this runs over every nick once per
-    registration: the packing is done by join() and rfind() over the bytes,
-    not by a Python loop per nick (a space never occurs inside a UTF-8
-    character), and the head is formatted once: the lines differ only in
-    their nicks, which need no cleaning and fit the budget by construction.
+
+def names(ctx: Context, channel: str, users: Iterable[User], before_end: Callable[[], None] | None = None) -> None:
+    """353 lines packed under 512 bytes, then 366; `nick!user@host` under userhost-in-names.
+
+    `before_end` sends what must come between the names and their end (a read marker).
     """
-    head = format_line(N.RPL_NAMREPLY, ctx.session.name, "=", room, "x", prefix=ctx.chat.config.server_name)[:-3]
-    budget = MAX_LINE - 2 - len(head)  # a line's nicks and spaces stay under this
-    send = ctx.session.send
-    text = " ".join(nicks).encode()
-    start, end = 0, len(text)
-    while start < end:
-        if end - start < budget:
-            stop = end
-        else:
-            stop = text.rfind(b" ", start, start + budget)
-            if stop <= start:  # one nick longer than the budget goes alone (and is cut)
-                stop = text.find(b" ", start)
-                stop = end if stop < 0 else stop
-                ctx.reply(N.RPL_NAMREPLY, "=", room, text[start:stop].decode())
-                start = stop + 1
-                continue
-        send(head + text[start:stop] + b"\r\n")
-        start = stop + 1
-    ctx.reply(N.RPL_ENDOFNAMES, room, "End of /NAMES list.")
+    items = map(_PREFIX if "userhost-in-names" in ctx.session.caps else _NICK, users)
+    ctx.outbox.numeric_list(ctx.session, N.RPL_NAMREPLY, ("=", channel), items)
+    if before_end is not None:
+        before_end()
+    ctx.reply(N.RPL_ENDOFNAMES, channel, "End of /NAMES list.")
 
 
 def whois(ctx: Context, user: User, idle: int) -> None:
-    server = ctx.chat.config.server_name
+    server = ctx.chat.config.server
     ctx.reply(N.RPL_WHOISUSER, user.nick, user.user, user.host, "*", user.realname)
     ctx.reply(N.RPL_WHOISCHANNELS, user.nick, ctx.chat.lobby)
-    ctx.reply(N.RPL_WHOISSERVER, user.nick, user.server or server, f"{ctx.chat.config.network} server")
+    ctx.reply(N.RPL_WHOISSERVER, user.nick, user.server or server.name, f"{server.network} server")
+    if user.secure:
+        ctx.reply(N.RPL_WHOISSECURE, user.nick, "is using a secure connection")
+    certfp = ctx.session.transport.certfp
+    if user.uid == ctx.session.uid and certfp:  # a fingerprint is shown to its owner only
+        ctx.reply(N.RPL_WHOISCERTFP, user.nick, f"has client certificate fingerprint {certfp}")
     ctx.reply(N.RPL_WHOISIDLE, user.nick, str(idle), str(int(user.signon)), "seconds idle, signon time")
 
 

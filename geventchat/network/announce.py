@@ -10,10 +10,9 @@ import logging
 import random
 import time
 
-from ..core.bus import Delivery
 from ..core.chat import Chat
 from ..core.state import User
-from ..protocol.message import Message, format_line
+from ..protocol.message import Message
 from ..protocol.names import casefold
 
 log = logging.getLogger("geventchat")
@@ -22,16 +21,21 @@ GUEST = "Guest"
 
 
 def quits(chat: Chat, users: list[User], reason: str) -> None:
+    now = time.time()
     for user in users:
-        chat.bus.deliver_here(Delivery(format_line("QUIT", reason, prefix=user.prefix), room=chat.lobby_key))
+        chat.outbox.to_channels(chat.neighbours(user), Message("QUIT", (reason,), user.prefix), now, here_only=True)
 
 
 def join(chat: Chat, user: User) -> None:
-    chat.bus.deliver_here(Delivery(format_line("JOIN", chat.lobby, prefix=user.prefix), room=chat.lobby_key))
+    chat.outbox.to_channel(
+        chat.lobby_folded, Message("JOIN", (chat.lobby,), user.prefix), time.time(), here_only=True,
+        extended=Message("JOIN", (chat.lobby, "*", user.realname), user.prefix),
+    )
 
 
-def nick(chat: Chat, old_prefix: str, new_nick: str) -> None:
-    chat.bus.deliver_here(Delivery(format_line("NICK", new_nick, prefix=old_prefix), room=chat.lobby_key))
+def nick(chat: Chat, user: User, old_prefix: str) -> None:
+    chat.outbox.to_channels(chat.neighbours(user), Message("NICK", (user.nick,), old_prefix), time.time(),
+                            here_only=True)
 
 
 def guest_nick(nicklen: int) -> str:
@@ -48,15 +52,13 @@ def force_rename(chat: Chat, uid: str, lost_nick: str) -> None:
     session = chat.sessions.get(uid)
     if session is None or session.user is None or casefold(session.user.nick) != casefold(lost_nick):
         return
-    server = chat.config.server_name
     for _ in range(5):
-        wanted = guest_nick(chat.config.nicklen)
+        wanted = guest_nick(chat.config.limits.nicklen)
         chat.handle(session, Message("NICK", (wanted,)), time.time())
         if session.nick == wanted:
-            session.send(format_line(
-                "NOTICE", wanted,
+            chat.outbox.server_says(
+                session, "NOTICE", wanted,
                 f"Your nick {lost_nick} is held by an earlier signon elsewhere on the network; you are now {wanted}",
-                prefix=server,
-            ))
+            )
             log.info("nick conflict: %s %s -> %s", uid, lost_nick, wanted)
             return

@@ -1,7 +1,9 @@
 """What travels on Redis pub/sub: `origin\nheader-json\nline-bytes`.
 
-The line is carried as the exact bytes formatted once by the sender; the
-origin comes first so a node drops its own echoes without decoding JSON.
+The line is carried as the exact plain bytes formatted once by the sender,
+with its tags, time and routing in the header, so each node serialises the
+views its own clients need once; the origin comes first so a node drops its
+own echoes without decoding JSON.
 """
 
 from __future__ import annotations
@@ -9,13 +11,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from ..core.outbox import Delivery
+
 # kinds
-ROOM = "room"  # deliver `line` to a room's local members (r=room, s=skip uid)
-UID = "uid"  # deliver `line` to one local user (u=uid)
-ADD = "add"  # a user registered (user=record)
+CHANNELS = "chan"  # deliver `line` to the local members of channels (delivery fields)
+UID = "uid"  # deliver `line` to one local user (delivery fields)
+ADD = "add"  # a user registered or changed (user=record)
 DEL = "del"  # a user left (u=uid)
 NICK = "nick"  # a user changed nick (u=uid, n=new nick)
-AWAY = "away"  # a user went away or came back (u=uid, a=message or null)
 HELLO = "hello"  # a node (re)joined: its whole user list (users=[records])
 DEAD = "dead"  # a node was declared dead and its state freed (node=name)
 LOST = "lost"  # your user lost its nick on re-claim (u=uid, n=nick)
@@ -36,6 +39,31 @@ def encode(origin: str, kind: str, fields: dict | None = None, line: bytes = b""
 
 def origin_of(data: bytes) -> bytes:
     return data[: data.find(b"\n")]
+
+
+def delivery_fields(delivery: Delivery) -> dict:
+    """A Delivery's routing and stamps as header fields (its plain line travels as the body)."""
+    fields: dict = {"t": delivery.tags, "ts": delivery.time}
+    if delivery.channels:
+        fields["c"] = list(delivery.channels)
+    if delivery.uid is not None:
+        fields["u"] = delivery.uid
+    if delivery.skip is not None:
+        fields["s"] = delivery.skip
+    if delivery.needs:
+        fields["n"] = delivery.needs
+    if delivery.extended is not None:
+        fields["x"] = delivery.extended.decode()
+    return fields
+
+
+def to_delivery(env: Envelope) -> Delivery:
+    f = env.fields
+    extended = f.get("x")
+    return Delivery(
+        env.line, tags=f.get("t"), time=f.get("ts", 0.0), channels=tuple(f.get("c", ())), uid=f.get("u"),
+        skip=f.get("s"), needs=f.get("n", 0), extended=extended.encode() if extended is not None else None,
+    )
 
 
 def decode(data: bytes) -> Envelope:

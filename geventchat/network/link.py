@@ -23,6 +23,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
+from ..config import NetworkConfig
 from ..core.state import User
 from . import envelope as E
 from . import scripts
@@ -31,37 +32,30 @@ from .records import to_record, uid_prefix
 
 log = logging.getLogger("geventchat")
 
-COMMAND_TIMEOUT = 2.0  # a command Redis does not answer in this long counts as Redis gone
-CONNECT_TIMEOUT = 2.0
-SUBSCRIPTION_TIMEOUT = 10.0
-POOL_SIZE = 32  # command connections per node
-POOL_WAIT = 5.0  # longest wait for a free one before Redis counts as gone
-POLL = 0.5  # the subscriber wakes this often to notice a reset or close
-RETRY_MIN = 0.1
-BATCH = 512  # outbox items per pipeline
-OUTBOX_LIMIT = 100_000  # items waiting for Redis before it counts as gone
-
 Op = Callable[[object], None]  # adds commands to a pipeline
 
 
 class RedisLink:
-    def __init__(self, url: str, node: str, keys: Keys, retry_max: float) -> None:
-        self.url = url
+    def __init__(self, settings: NetworkConfig, node: str, keys: Keys) -> None:
+        assert settings.redis
+        self.settings = settings
+        self.url = url = settings.redis
         self.node = node
         self.keys = keys
-        self.retry_max = retry_max
+        self.retry_max = settings.redis_retry_max
         # Bounded and blocking: a thousand clients registering at once wait their
-        # turn for one of POOL_SIZE connections instead of failing the pool.
+        # turn for one of the pool's connections instead of failing the pool.
         pool = redis.BlockingConnectionPool.from_url(
-            url, max_connections=POOL_SIZE, timeout=POOL_WAIT,
-            socket_timeout=COMMAND_TIMEOUT, socket_connect_timeout=CONNECT_TIMEOUT,
+            url, max_connections=settings.redis_pool_size, timeout=settings.redis_pool_wait,
+            socket_timeout=settings.redis_command_timeout, socket_connect_timeout=settings.redis_connect_timeout,
             retry=Retry(NoBackoff(), 0),
         )
         self.redis = redis.Redis(connection_pool=pool)
         # Reads on the subscription happen only once data is there (get_message polls),
         # so its timeout only bounds a Redis that hangs mid-reply or on a health check.
         self._sub_client = redis.Redis.from_url(
-            url, socket_timeout=SUBSCRIPTION_TIMEOUT, socket_connect_timeout=CONNECT_TIMEOUT,
+            url, socket_timeout=settings.redis_subscription_timeout,
+            socket_connect_timeout=settings.redis_connect_timeout,
             retry=Retry(NoBackoff(), 0), health_check_interval=10,
         )
         self._claim = self.redis.register_script(scripts.CLAIM)
@@ -137,14 +131,12 @@ class RedisLink:
         self._release(keys=[self.keys.nick(folded), self.keys.held(self.node)], args=[uid, folded])
 
     def user_changed(self, user: User, kind: str = E.ADD) -> None:
-        """A local user registered, changed nick or went away: the directory and every node hear of it."""
+        """A local user registered, changed nick, went away: the directory and every node hear of it."""
         record = to_record(user)
         users_key = self.keys.users(self.node)
         data = json.dumps(record)
         if kind == E.NICK:
             message = E.encode(self.node, E.NICK, {"u": user.uid, "n": user.nick})
-        elif kind == E.AWAY:
-            message = E.encode(self.node, E.AWAY, {"u": user.uid, "a": user.away})
         else:
             message = E.encode(self.node, E.ADD, {"user": record})
         broadcast = self.keys.broadcast
@@ -173,8 +165,9 @@ class RedisLink:
         """Append to the outbox; a Redis that cannot keep up is treated as gone (bounded memory)."""
         if not self.connected:
             return
-        if len(self._outbox) >= OUTBOX_LIMIT:
-            self.lost(RedisError(f"more than {OUTBOX_LIMIT} items waiting to be sent"))
+        limit = self.settings.redis_outbox_limit
+        if len(self._outbox) >= limit:
+            self.lost(RedisError(f"more than {limit} items waiting to be sent"))
             return
         self._outbox.append(item)
         self._idle.clear()
@@ -191,7 +184,7 @@ class RedisLink:
                 self._wake.wait()
                 continue
             pipe = self.redis.pipeline(transaction=False)
-            for _ in range(min(BATCH, len(outbox))):
+            for _ in range(min(self.settings.redis_batch, len(outbox))):
                 item = outbox.popleft()
                 if type(item) is tuple:
                     pipe.publish(*item)
@@ -205,7 +198,7 @@ class RedisLink:
                 log.exception("bug sending to Redis")
 
     def _subscribe_loop(self) -> None:
-        delay = RETRY_MIN
+        delay = self.settings.redis_retry_min
         while not self._closing:
             pubsub = self._sub_client.pubsub(ignore_subscribe_messages=True)
             try:
@@ -219,9 +212,9 @@ class RedisLink:
                 else:
                     log.info("node %s joined the network at %s", self.node, self.url)
                 self._outage_logged = False
-                delay = RETRY_MIN
+                delay = self.settings.redis_retry_min
                 while not self._reset:
-                    message = pubsub.get_message(timeout=POLL)
+                    message = pubsub.get_message(timeout=self.settings.redis_poll)
                     if message is not None and message["type"] == "message":
                         self._dispatch(message["data"])
             except RedisError as error:

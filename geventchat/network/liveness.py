@@ -33,7 +33,7 @@ log = logging.getLogger("geventchat")
 class Liveness:
     def __init__(self, node: NetworkNode) -> None:
         self.node = node
-        self.timeout = node.config.node_timeout
+        self.timeout = node.config.network.node_timeout
         self.interval = self.timeout / 4
 
     def run(self) -> None:
@@ -52,7 +52,7 @@ class Liveness:
     def beat_now(self, pipe) -> None:
         """Add our heartbeat to a pipeline."""
         node = self.node
-        pipe.set(node.keys.alive(node.name), node.config.server_name, px=int(self.timeout * 1000))
+        pipe.set(node.keys.alive(node.name), node.config.server.name, px=int(self.timeout * 1000))
         pipe.sadd(node.keys.nodes, node.name)
 
     def beat(self, now: float) -> None:
@@ -79,7 +79,7 @@ class Liveness:
         node, keys = self.node, self.node.keys
         users = node.registry.drop_node(dead)
         log.warning("node %s missed its heartbeat for %gs: %d users split off", dead, self.timeout, len(users))
-        announce.quits(node.chat, users, f"{node.config.server_name} {dead}")
+        announce.quits(node.chat, users, f"{node.config.server.name} {dead}")
         redis = node.link.redis
         if not redis.set(keys.reap(dead), node.name, nx=True, px=int(self.timeout * 1000)):
             return  # another survivor frees its state

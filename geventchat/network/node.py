@@ -16,8 +16,8 @@ import gevent
 from redis.exceptions import RedisError
 
 from ..config import Config
-from ..core.bus import Delivery
 from ..core.chat import Chat
+from ..core.history import HistoryStore
 from ..core.state import User
 from . import announce
 from . import envelope as E
@@ -30,19 +30,16 @@ from .redis_registry import RedisRegistry
 
 log = logging.getLogger("geventchat")
 
-FLUSH_ON_STOP = 2.0
-
-
 class NetworkNode:
-    def __init__(self, config: Config) -> None:
-        assert config.redis
+    def __init__(self, config: Config, history: HistoryStore | None = None) -> None:
+        assert config.network.redis
         self.config = config
-        self.name = config.node_name or default_node_name(config.server_name, os.getpid())
-        self.keys = Keys(f"geventchat:{config.network}")
-        self.link = RedisLink(config.redis, self.name, self.keys, config.redis_retry_max)
+        self.name = config.network.node_name or default_node_name(config.server.name, os.getpid())
+        self.keys = Keys(f"geventchat:{config.server.network}")
+        self.link = RedisLink(config.network, self.name, self.keys)
         self.registry = RedisRegistry(self.link, self.name)
         self.bus = RedisBus(self.link, self.name)
-        self.chat = Chat(config, bus=self.bus, registry=self.registry, node=uid_prefix(self.name))
+        self.chat = Chat(config, bus=self.bus, registry=self.registry, node=uid_prefix(self.name), history=history)
         self.liveness = Liveness(self)
         self.link.on_connected = self.resync
         self.link.on_message = self.receive
@@ -55,7 +52,7 @@ class NetworkNode:
 
     def stop(self) -> None:
         """Leave the network cleanly: flush what clients' quits sent, free our keys."""
-        self.link.flush(FLUSH_ON_STOP)
+        self.link.flush(self.config.network.redis_flush_on_stop)
         if self._beat is not None:
             self._beat.kill(block=False)
         if self.link.connected:
@@ -77,21 +74,19 @@ class NetworkNode:
             return
         env = E.decode(data)
         kind, f = env.kind, env.fields
-        if kind == E.ROOM:
-            sender = f.get("s")  # the skipped uid of a room line is its sender
+        if kind == E.CHANNELS:
+            sender = f.get("s")  # the skipped uid of a channel line is its sender
             if sender is not None:
                 self.registry.remote_spoke(sender, time.time())
-            self.bus.deliver_here(Delivery(env.line, room=f["r"], skip=sender))
+            self.bus.deliver_here(E.to_delivery(env))
         elif kind == E.UID:
-            self.bus.deliver_here(Delivery(env.line, uid=f["u"]))
+            self.bus.deliver_here(E.to_delivery(env))
         elif kind == E.ADD:
             self.registry.remote_add(from_record(f["user"]))
         elif kind == E.DEL:
             self.registry.remote_remove(f["u"])
         elif kind == E.NICK:
             self.registry.remote_rename(f["u"], f["n"])
-        elif kind == E.AWAY:
-            self.registry.remote_away(f["u"], f["a"])
         elif kind == E.HELLO:
             self.merge(env.origin, [from_record(r) for r in f["users"]])
         elif kind == E.DEAD:
@@ -105,7 +100,7 @@ class NetworkNode:
             self.link.restart()
             return
         users = self.registry.drop_node(dead)
-        announce.quits(self.chat, users, f"{self.config.server_name} {dead}")
+        announce.quits(self.chat, users, f"{self.config.server.name} {dead}")
 
     def merge(self, node: str, users: list[User]) -> None:
         """Make our mirror of `node` equal `users`, telling our clients what changed."""
@@ -116,11 +111,11 @@ class NetworkNode:
             if previous is None:
                 announce.join(self.chat, user)
             elif previous.nick != user.nick:
-                announce.nick(self.chat, previous.prefix, user.nick)
+                announce.nick(self.chat, user, previous.prefix)
         gone = [u for u in self.registry.remote_users(node) if u.uid not in seen]
         for user in gone:
             self.registry.remote_remove(user.uid)
-        announce.quits(self.chat, gone, f"{self.config.server_name} {node}")
+        announce.quits(self.chat, gone, f"{self.config.server.name} {node}")
 
     # --- (re)connected -----------------------------------------------------
 

@@ -10,9 +10,6 @@ import re
 
 from ..core.state import User
 
-NODE_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}\Z")
-"""Node names go into Redis keys and uids: keep them to a safe alphabet."""
-
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -38,6 +35,8 @@ def to_record(user: User) -> dict:
         "server": user.server,
         "signon": user.signon,
         "away": user.away,
+        "secure": user.secure,
+        "account": user.account,
     }
 
 
@@ -52,4 +51,6 @@ def from_record(record: dict) -> User:
         signon=float(record["signon"]),
         last_spoke=float(record["signon"]),
         away=record.get("away"),
+        secure=bool(record.get("secure")),
+        account=record.get("account"),
     )

@@ -1,14 +1,15 @@
 """RedisBus: the Bus seam for a network of nodes.
 
-A room line is delivered here at once (local chat never waits for Redis) and
-published once on the broadcast channel, where every other node hands it to
-its own LocalBus: one formatted line per node, whatever its member count.
+A channel line is delivered here at once (local chat never waits for Redis)
+and published once on the broadcast channel, where every other node hands it
+to its own LocalBus: one formatted line per node, whatever its member count.
 A line for one user goes only to the inbox channel of the node holding it.
 """
 
 from __future__ import annotations
 
-from ..core.bus import Deliver, Delivery, LocalBus
+from ..core.bus import Deliver, LocalBus
+from ..core.outbox import Delivery
 from . import envelope as E
 from .link import RedisLink
 from .records import node_of
@@ -20,29 +21,30 @@ class RedisBus:
         self.link = link
         self.node = node
 
-    def subscribe(self, uid: str, deliver: Deliver) -> None:
-        self.local.subscribe(uid, deliver)
+    def subscribe(self, uid: str, deliver: Deliver, view: int = 0) -> None:
+        self.local.subscribe(uid, deliver, view)
 
     def unsubscribe(self, uid: str) -> None:
         self.local.unsubscribe(uid)
 
-    def join(self, uid: str, room: str) -> None:
-        self.local.join(uid, room)
+    def join(self, uid: str, channel: str) -> None:
+        self.local.join(uid, channel)
 
-    def part(self, uid: str, room: str) -> None:
-        self.local.part(uid, room)
+    def part(self, uid: str, channel: str) -> None:
+        self.local.part(uid, channel)
 
     def publish(self, delivery: Delivery) -> None:
-        if delivery.room is not None:
+        if delivery.channels:
             self.local.publish(delivery)
-            fields = {"r": delivery.room, "s": delivery.skip} if delivery.skip else {"r": delivery.room}
-            self.link.send(self.link.keys.broadcast, E.encode(self.node, E.ROOM, fields, delivery.line))
+            data = E.encode(self.node, E.CHANNELS, E.delivery_fields(delivery), delivery.plain)
+            self.link.send(self.link.keys.broadcast, data)
         elif delivery.uid is not None:
             node = node_of(delivery.uid)
             if node == self.node:
                 self.local.publish(delivery)
             else:
-                self.link.send(self.link.keys.inbox(node), E.encode(self.node, E.UID, {"u": delivery.uid}, delivery.line))
+                data = E.encode(self.node, E.UID, E.delivery_fields(delivery), delivery.plain)
+                self.link.send(self.link.keys.inbox(node), data)
 
     def deliver_here(self, delivery: Delivery) -> None:
         """The last hop of a line from another node."""

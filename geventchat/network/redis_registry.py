@@ -22,10 +22,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("geventchat")
 
-RELEASE_WAIT = 2.0
-"""Longest wait for our own pending nick releases to reach Redis before a claim is asked again."""
-
-
 class RedisRegistry(Registry):
     def __init__(self, link: RedisLink, node: str) -> None:
         super().__init__()
@@ -49,7 +45,7 @@ class RedisRegistry(Registry):
                 # above succeeded): the release is still in the ordered outbox.
                 # Let it reach Redis, then ask again: a user who reconnects at
                 # once keeps the nick, and the outbox order stays the only order.
-                self.link.flush(RELEASE_WAIT)
+                self.link.flush(self.link.settings.redis_release_wait)
                 owner = self.link.claim(folded, uid)
             if owner is not None and owner != uid:
                 super().release_nick(nick, uid)
@@ -85,7 +81,7 @@ class RedisRegistry(Registry):
 
     def changed(self, user: User) -> None:
         super().changed(user)
-        self.link.user_changed(user, E.AWAY)
+        self.link.user_changed(user)
 
     def find(self, nick: str) -> User | None:
         return super().find(nick) or self._remote_nicks.get(casefold(nick))
@@ -118,6 +114,7 @@ class RedisRegistry(Registry):
         previous = self._remote.get(user.uid)
         if previous is not None:
             self._unindex(previous)
+            user.last_spoke = max(user.last_spoke, previous.last_spoke)
         self._remote[user.uid] = user
         self._remote_nicks[casefold(user.nick)] = user
         self.max_users = max(self.max_users, len(self))
@@ -139,11 +136,6 @@ class RedisRegistry(Registry):
         user.nick = nick
         self._remote_nicks[casefold(nick)] = user
         return user, old_prefix
-
-    def remote_away(self, uid: str, away: str | None) -> None:
-        user = self._remote.get(uid)
-        if user is not None:
-            user.away = away
 
     def remote_spoke(self, uid: str, now: float) -> None:
         """A room line from this user arrived: its WHOIS idle time starts again."""

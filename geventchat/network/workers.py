@@ -29,28 +29,39 @@ def reserve_port(host: str, port: int) -> socket.socket:
     return bind_reuseport(host, port)
 
 
-def worker_argv(argv: list[str], port: int, index: int, config: Config) -> list[str]:
+def worker_argv(argv: list[str], ports: tuple[int, int | None], index: int, config: Config) -> list[str]:
     """The supervisor's own arguments with the per-worker ones after them (argparse: last wins)."""
+    port, tls_port = ports
     extra = ["--workers", "1", "--port", str(port), "--reuse-port"]
-    if config.node_name:
-        extra += ["--node-name", f"{config.node_name}-{index}"]
+    if tls_port is not None:
+        extra += ["--tls-port", str(tls_port)]
+    if config.network.node_name:
+        extra += ["--node-name", f"{config.network.node_name}-{index}"]
     return [sys.executable, "-m", "geventchat", *argv, *extra]
 
 
 def supervise(config: Config, argv: list[str]) -> int:
+    host = config.listeners.host
+    reserved = []
     try:
-        reserved = reserve_port(config.host, config.port)
+        for wanted in (config.listeners.port, config.tls_port):
+            if wanted is not None:
+                reserved.append(reserve_port(host, wanted))
     except OSError as error:
-        print(f"chat-server: cannot listen on {config.host}:{config.port}: {error.strerror or error}", file=sys.stderr)
+        for sock in reserved:
+            sock.close()
+        print(f"chat-server: cannot listen on {host}: {error.strerror or error}", file=sys.stderr)
         return 1
-    port = reserved.getsockname()[1]
+    found = [sock.getsockname()[1] for sock in reserved]
+    ports = (found[0], found[1] if len(found) > 1 else None)
     stopping = False
 
     def start(index: int) -> subprocess.Popen:
-        return subprocess.Popen(worker_argv(argv, port, index, config), stdin=subprocess.DEVNULL)
+        return subprocess.Popen(worker_argv(argv, ports, index, config), stdin=subprocess.DEVNULL)
 
-    children = {index: start(index) for index in range(1, config.workers + 1)}
-    log.info("supervising %d workers on %s:%s", config.workers, config.host, port)
+    workers = config.network.workers
+    children = {index: start(index) for index in range(1, workers + 1)}
+    log.info("supervising %d workers on %s:%s", workers, host, ports[0])
 
     def stop(signum, frame) -> None:
         nonlocal stopping
@@ -75,5 +86,6 @@ def supervise(config: Config, argv: list[str]) -> int:
                     time.sleep(RESPAWN_PAUSE)
                     children[index] = start(index)
     finally:
-        reserved.close()
+        for sock in reserved:
+            sock.close()
     return 0

@@ -13,6 +13,17 @@ from dataclasses import dataclass
 MAX_LINE = 512
 """Protocol fact (RFC 1459 2.3): a line is at most 512 bytes with its CRLF."""
 
+MAX_TAGS_CLIENT = 4094
+"""IRCv3 message-tags: "Clients MUST NOT send messages with tag data exceeding 4094 bytes"
+(the tag data without its leading '@' and trailing space; the rest of the line still has its 512)."""
+
+MAX_TAGS_SERVER = 8191
+"""IRCv3 message-tags: the size limit for a tag section a server sends is 8191 bytes,
+"including the leading '@' (0x40) and trailing space ' ' (0x20) characters"."""
+
+MAX_INPUT = MAX_TAGS_CLIENT + 2 + MAX_LINE
+"""The longest line a client may send: a full tag section, then a full 512-byte line."""
+
 MAX_PARAMS = 15
 """RFC 2812 2.3.1: after 14 middle parameters the rest of the line is the 15th."""
 
@@ -31,9 +42,53 @@ class Message:
     command: str
     params: tuple[str, ...] = ()
     prefix: str | None = None
+    tags: dict[str, str] | None = None  # unescaped values; "" for a tag with no value
 
     def param(self, index: int, default: str = "") -> str:
         return self.params[index] if index < len(self.params) else default
+
+    def tag(self, key: str) -> str | None:
+        return self.tags.get(key) if self.tags else None
+
+
+_ESCAPES = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
+_ESCAPE = str.maketrans({";": "\\:", " ": "\\s", "\\": "\\\\", "\r": "\\r", "\n": "\\n", "\0": ""})
+
+
+def unescape_tag(value: str) -> str:
+    """A tag value as sent (`\\:` `\\s` `\\\\` `\\r` `\\n`) -> its text; a stray backslash is dropped."""
+    if "\\" not in value:
+        return value
+    out, chars = [], iter(value)
+    for char in chars:
+        if char == "\\":
+            following = next(chars, "")
+            out.append(_ESCAPES.get(following, following))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def escape_tag(value: str) -> str:
+    return value.translate(_ESCAPE)
+
+
+def parse_tags(section: str) -> dict[str, str]:
+    """`a=1;+b;c=x\\sy` -> {"a": "1", "+b": "", "c": "x y"}; a later duplicate key wins."""
+    tags: dict[str, str] = {}
+    for item in section.split(";"):
+        key, _, value = item.partition("=")
+        if key:
+            tags[key] = unescape_tag(value)
+    return tags
+
+
+def format_tags(tags: dict[str, str]) -> bytes:
+    """The tag section with its `@` and trailing space; b"" for no tags."""
+    if not tags:
+        return b""
+    items = [f"{key}={escape_tag(value)}" if value else key for key, value in tags.items()]
+    return ("@" + ";".join(items) + " ").encode("utf-8", "replace")
 
 
 def decode(raw: bytes) -> str:
@@ -47,13 +102,15 @@ def decode(raw: bytes) -> str:
 def parse(raw: bytes | str) -> Message:
     """Parse one line (without its line ending) into a Message.
 
-    Message tags (`@a=b`) are skipped; the command is upper-cased; a `:` starts
-    the trailing parameter, which may hold spaces and colons.
+    Message tags (`@a=b;c`) are kept, unescaped; the command is upper-cased; a
+    `:` starts the trailing parameter, which may hold spaces and colons.
     """
     line = decode(raw) if isinstance(raw, (bytes, bytearray)) else raw
     line = line.strip("\r\n\0").lstrip(" ")  # trailing spaces belong to the last parameter
+    tags = None
     if line.startswith("@"):
-        _, _, line = line.partition(" ")
+        section, _, line = line.partition(" ")
+        tags = parse_tags(section[1:]) or None
         line = line.lstrip(" ")
     prefix = None
     if line.startswith(":"):
@@ -76,7 +133,7 @@ def parse(raw: bytes | str) -> Message:
             break
         word, _, rest = rest.partition(" ")
         params.append(word)
-    return Message(command.upper(), tuple(params), prefix or None)
+    return Message(command.upper(), tuple(params), prefix or None, tags)
 
 
 def clean(text: str) -> str:
@@ -100,8 +157,8 @@ def truncate_utf8(data: bytes, limit: int) -> bytes:
     return data[:cut]
 
 
-def format_line(command: str, *params: str, prefix: str | None = None) -> bytes:
-    """Serialise a message to wire bytes with CRLF, at most 512 bytes in all.
+def format_line(command: str, *params: str, prefix: str | None = None, tags: dict[str, str] | None = None) -> bytes:
+    """Serialise a message to wire bytes with CRLF: at most 512 bytes after the tag section.
 
     The last parameter gets a `:` when it needs one (empty, has a space, starts
     with `:`). Middle parameters cannot hold spaces: any space in them is
@@ -123,9 +180,11 @@ def format_line(command: str, *params: str, prefix: str | None = None) -> bytes:
     if len(data) > MAX_LINE - 2:
         # rstrip: a cut just after a separating space would leave an empty parameter.
         data = truncate_utf8(data, MAX_LINE - 2).rstrip(b" ")
+    if tags:
+        return format_tags(tags) + data + b"\r\n"
     return data + b"\r\n"
 
 
 def format(msg: Message) -> bytes:  # noqa: A001 - mirrors parse()
     """Serialise a Message (see format_line)."""
-    return format_line(msg.command, *msg.params, prefix=msg.prefix)
+    return format_line(msg.command, *msg.params, prefix=msg.prefix, tags=msg.tags)

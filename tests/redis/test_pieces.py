@@ -15,10 +15,24 @@ def user(uid: str, nick: str, signon: float = 1.0) -> User:
 
 def test_envelope_round_trip_keeps_the_line_bytes_exactly():
     line = b":a!u@h PRIVMSG #lobby :caf\xc3\xa9 \xff\n{\"k\":1}\r\n"
-    data = E.encode("n1", E.ROOM, {"r": "#lobby", "s": "n1/3"}, line)
+    data = E.encode("n1", E.CHANNELS, {"c": ["#lobby"], "s": "n1/3"}, line)
     assert E.origin_of(data) == b"n1"
     env = E.decode(data)
-    assert (env.origin, env.kind, env.fields, env.line) == ("n1", E.ROOM, {"r": "#lobby", "s": "n1/3"}, line)
+    assert (env.origin, env.kind, env.fields, env.line) == ("n1", E.CHANNELS, {"c": ["#lobby"], "s": "n1/3"}, line)
+
+
+def test_a_delivery_crosses_with_its_tags_time_and_routing():
+    from geventchat.core.caps import TAGS, TIME
+    from geventchat.core.outbox import Delivery
+
+    sent = Delivery(b":a!u@h TAGMSG #lobby\r\n", tags={"msgid": "n1~x~1", "+typing": "active"}, time=1.5,
+                    channels=("#lobby",), skip="n1/3", needs=TAGS)
+    env = E.decode(E.encode("n1", E.CHANNELS, E.delivery_fields(sent), sent.plain))
+    got = E.to_delivery(env)
+    assert (got.channels, got.skip, got.needs) == (("#lobby",), "n1/3", TAGS)
+    assert got.line(0) is None  # TAGMSG: never to a client without message-tags
+    assert got.line(TAGS | TIME) == sent.line(TAGS | TIME) == (
+        b"@time=1970-01-01T00:00:01.500Z;msgid=n1~x~1;+typing=active :a!u@h TAGMSG #lobby\r\n")
 
 
 def test_records_and_uids():
@@ -95,7 +109,7 @@ def test_chat_uids_carry_the_node_name():
     from geventchat.core.chat import Chat
     from geventchat.network.records import uid_prefix
 
-    chat = Chat(Config(server_name="n1.test"), node=uid_prefix("n1.test-77"))
+    chat = Chat(Config.from_flags(server_name="n1.test"), node=uid_prefix("n1.test-77"))
     session = chat.connect("127.0.0.1", lambda data: None, lambda: None, 0.0)
     assert node_of(session.uid) == "n1.test-77"
 
@@ -116,7 +130,7 @@ def test_network_usage_errors():
 
 
 def test_bus_publishes_a_room_line_once_and_a_private_line_to_its_node_only():
-    from geventchat.core.bus import Delivery
+    from geventchat.core.outbox import Delivery
     from geventchat.network.keys import Keys
     from geventchat.network.redis_bus import RedisBus
 
@@ -135,12 +149,12 @@ def test_bus_publishes_a_room_line_once_and_a_private_line_to_its_node_only():
     for uid in got:
         bus.subscribe(uid, got[uid].append)
         bus.join(uid, "#lobby")
-    bus.publish(Delivery(b"room\r\n", room="#lobby", skip="n1/1"))
+    bus.publish(Delivery(b"room\r\n", channels=("#lobby",), skip="n1/1"))
     bus.publish(Delivery(b"to n1/1\r\n", uid="n1/1"))
     bus.publish(Delivery(b"to n2/7\r\n", uid="n2/7"))
     assert got == {"n1/1": [b"to n1/1\r\n"], "n1/2": [b"room\r\n"]}  # local hop at once
     assert [(ch, E.decode(d).kind, E.decode(d).line) for ch, d in link.sent] == [
-        ("t:all", E.ROOM, b"room\r\n"),  # once, for every other node
+        ("t:all", E.CHANNELS, b"room\r\n"),  # once, for every other node
         ("t:to:n2", E.UID, b"to n2/7\r\n"),  # only the node holding the target
     ]
 
@@ -152,7 +166,7 @@ def test_a_client_closed_while_its_claim_waits_leaves_no_nick_behind():
 
     link = FakeLink()
     registry = RedisRegistry(link, "n1")
-    chat = Chat(Config(server_name="n1.test"), registry=registry, node="n1/")
+    chat = Chat(Config.from_flags(server_name="n1.test"), registry=registry, node="n1/")
     session = chat.connect("127.0.0.1", lambda data: None, lambda: None, 0.0)
     claim = link.claim
 

@@ -2,7 +2,7 @@
 
 import re
 
-from tests.support.client import IrcClient
+from tests.support.client import CAPS, IrcClient
 
 ADDR = r"127\.0\.0\.1"
 
@@ -75,7 +75,7 @@ def test_error_numerics_with_exact_parameters(connect):
 def test_cap_ls_302_then_cap_end(connect):
     c = connect()
     c.send("CAP LS 302")
-    assert c.expect(r"CAP") == ":irc.test CAP * LS :"
+    assert c.expect(r"CAP") == f":irc.test CAP * LS :{CAPS}"
     c.send("NICK capper", "USER capper 0 * :Cap")
     c.send("CAP REQ :sasl")
     assert c.expect(r"CAP") == ":irc.test CAP capper NAK :sasl"

@@ -12,11 +12,19 @@ from __future__ import annotations
 import itertools
 import re
 import socket
+import ssl
 import time
 
 from geventchat.protocol.message import Message, parse
 
 _tokens = itertools.count(1)
+
+PLAIN_CAPS = ("message-tags server-time echo-message batch labeled-response cap-notify multi-prefix "
+              "userhost-in-names away-notify extended-join setname standard-replies")
+"""What `CAP LS` lists on the plain port of a server that keeps no history and has no TLS listener."""
+
+CAPS = PLAIN_CAPS + " draft/chathistory draft/event-playback draft/message-redaction draft/read-marker"
+"""What `CAP LS` lists on the plain port of a server with its defaults (history on, no TLS), in order."""
 
 
 class Closed(Exception):
@@ -24,8 +32,10 @@ class Closed(Exception):
 
 
 class IrcClient:
-    def __init__(self, address: tuple[str, int], timeout: float = 10.0) -> None:
-        self.sock = socket.create_connection(address, timeout=timeout)
+    def __init__(self, address: tuple[str, int], timeout: float = 10.0, tls: ssl.SSLContext | None = None) -> None:
+        """A connection to `address`; over TLS when given a client context (the handshake runs here)."""
+        sock = socket.create_connection(address, timeout=timeout)
+        self.sock = tls.wrap_socket(sock, server_hostname="localhost") if tls is not None else sock
         self.timeout = timeout
         self._buffer = b""
         self.seen: list[str] = []  # every line received, in order
@@ -52,7 +62,7 @@ class IrcClient:
                 data = self.sock.recv(65536)
             except socket.timeout:
                 continue
-            except ConnectionResetError:
+            except (ConnectionResetError, ssl.SSLEOFError):
                 data = b""
             if not data:
                 self.closed = True

@@ -7,11 +7,13 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 
 LISTENING = re.compile(r"listening on [^ ]+:(\d+)")
+LISTENING_TLS = re.compile(r"listening on [^ ]+:(\d+) .*\(tls\)")
 SERVER_NAME = "irc.test"
 
 
@@ -25,6 +27,12 @@ class ServerProcess:
     @property
     def address(self) -> tuple[str, int]:
         return (self.host, self.port)
+
+    @property
+    def tls_address(self) -> tuple[str, int]:
+        """Where the TLS listener is (the server must have been started with a certificate)."""
+        line = self.wait_log(LISTENING_TLS.pattern)
+        return (self.host, int(LISTENING_TLS.search(line).group(1)))
 
     def log_text(self) -> str:
         return "\n".join(self.log)
@@ -54,8 +62,11 @@ class ServerProcess:
 def start_server(*flags: str, timeout: float = 20.0, server_name: str = SERVER_NAME) -> ServerProcess:
     """Run `python -m geventchat` on 127.0.0.1 port 0 and wait until it listens.
 
-    `server_name` tells nodes of one network apart.
+    `server_name` tells nodes of one network apart. Unless a test names one,
+    each server keeps its data (history) in a fresh directory of its own.
     """
+    if "--data-dir" not in flags:
+        flags = ("--data-dir", tempfile.mkdtemp(prefix="geventchat-data-"), *flags)
     argv = [sys.executable, "-m", "geventchat", "--host", "127.0.0.1", "--port", "0",
             "--server-name", server_name, *flags]
     env = dict(os.environ, PYTHONUNBUFFERED="1")

@@ -12,44 +12,17 @@ import pytest
 
 from geventchat.config import Config
 from geventchat.core.chat import Chat
-
-
-class Peer:
-    """One client of a Chat, with everything the server queued for it."""
-
-    def __init__(self, chat: Chat, now: float, host: str = "127.0.0.1") -> None:
-        self.chat = chat
-        self.out: list[bytes] = []
-        self.hung_up = False
-        self.session = chat.connect(host, self.out.append, self._hang_up, now)
-        self._read = 0
-
-    def _hang_up(self) -> None:
-        self.hung_up = True
-
-    def say(self, *lines: str, now: float = 1000.0) -> list[str]:
-        for line in lines:
-            self.chat.receive(self.session, line.encode(), now)
-        return self.new()
-
-    def new(self) -> list[str]:
-        fresh = self.out[self._read:]
-        self._read = len(self.out)
-        for raw in fresh:
-            assert raw.endswith(b"\r\n") and len(raw) <= 512
-        return [raw[:-2].decode() for raw in fresh]
+from tests.support.client import PLAIN_CAPS as CAPS
+from tests.support.peer import Peer
 
 
 @pytest.fixture
 def chat() -> Chat:
-    return Chat(Config(server_name="irc.test"))
+    return Chat(Config.from_flags(server_name="irc.test"))
 
 
 def peer(chat: Chat, nick: str | None = None, now: float = 1000.0) -> Peer:
-    p = Peer(chat, now)
-    if nick:
-        p.say(f"NICK {nick}", f"USER {nick} 0 * :{nick.title()} Real", now=now)
-    return p
+    return Peer(chat, nick, now)
 
 
 def numerics(lines: list[str]) -> list[str]:
@@ -80,17 +53,27 @@ def test_user_then_nick_registers_too(chat):
 
 def test_cap_negotiation_holds_registration_until_cap_end(chat):
     c = peer(chat)
-    assert c.say("CAP LS 302") == [":irc.test CAP * LS :"]
+    assert c.say("CAP LS 302") == [f":irc.test CAP * LS :{CAPS}"]
     assert c.say("NICK carol", "USER carol 0 * :Carol") == []
-    assert c.say("CAP REQ :multi-prefix") == [":irc.test CAP carol NAK :multi-prefix"]
-    assert c.say("CAP LIST") == [":irc.test CAP carol LIST :"]
+    assert c.say("CAP REQ :multi-prefix sasl") == [":irc.test CAP carol NAK :multi-prefix sasl"]
+    assert c.say("CAP REQ :multi-prefix") == [":irc.test CAP carol ACK :multi-prefix"]
+    assert c.say("CAP LIST") == [":irc.test CAP carol LIST :cap-notify multi-prefix"]
     assert numerics(c.say("CAP END"))[0] == "001"
+
+
+@pytest.mark.parametrize("line", ["USER  0 * :Real Name", "USER bob 0 * :", "USER bob 0 *  :"])
+def test_user_with_an_empty_username_or_real_name_is_461(chat, line):
+    """As irctest's testEmptyRealname and PROTOCOL.md: an empty real name or username is a missing parameter."""
+    c = peer(chat)
+    c.say("NICK bob")
+    assert c.say(line) == [":irc.test 461 bob USER :Not enough parameters"]
+    assert c.say("USER bob 0 * :Bob")[0].startswith(":irc.test 001 bob ")
 
 
 def test_motd_file_lines(tmp_path):
     motd = tmp_path / "motd.txt"
     motd.write_text("Be kind.\nNo spam.\n")
-    chat = Chat(Config(server_name="irc.test", motd_file=str(motd)))
+    chat = Chat(Config.from_flags(server_name="irc.test", motd_file=str(motd)))
     lines = peer(chat).say("NICK a", "USER a 0 * :A")
     assert ":irc.test 375 a :- irc.test Message of the day - " in lines
     assert ":irc.test 372 a :- Be kind." in lines and ":irc.test 372 a :- No spam." in lines
@@ -186,7 +169,7 @@ def test_ping_pong(chat):
 
 
 def test_sweep_pings_idle_clients_then_times_them_out():
-    chat = Chat(Config(server_name="irc.test", ping_interval=120, ping_timeout=60))
+    chat = Chat(Config.from_flags(server_name="irc.test", ping_interval=120, ping_timeout=60))
     a, b = peer(chat, "a", now=0), peer(chat, "b", now=0)
     a.new(), b.new()
     chat.sweep(100)
@@ -200,7 +183,7 @@ def test_sweep_pings_idle_clients_then_times_them_out():
 
 
 def test_registration_timeout_counts_from_connect():
-    chat = Chat(Config(server_name="irc.test", registration_timeout=30))
+    chat = Chat(Config.from_flags(server_name="irc.test", registration_timeout=30))
     slow = Peer(chat, now=0)
     slow.say("NICK slow", now=29)  # activity does not extend it
     chat.sweep(30)
@@ -213,22 +196,6 @@ def test_shutdown_tells_everyone(chat):
     chat.shutdown(1000)
     assert a.new()[-1] == "ERROR :Closing Link: 127.0.0.1 (Server shutting down)"
     assert b.new()[-1] == "ERROR :Closing Link: 127.0.0.1 (Server shutting down)"
-
-
-def test_a_bug_in_a_handler_ends_only_that_client(chat, monkeypatch, caplog):
-    from geventchat.core.handlers import COMMANDS
-    from geventchat.core.dispatch import Command
-
-    def broken(ctx, msg):
-        raise RuntimeError("boom")
-
-    monkeypatch.setitem(COMMANDS, "TIME", Command(broken))
-    a, b = peer(chat, "a"), peer(chat, "b")
-    a.new(), b.new()
-    assert a.say("TIME") == ["ERROR :Closing Link: 127.0.0.1 (Internal server error)"]
-    assert b.new() == [":a!a@127.0.0.1 QUIT :Internal server error"]
-    assert "boom" in caplog.text
-    assert b.say("PING x") == [":irc.test PONG irc.test :x"]
 
 
 def test_the_core_imports_without_gevent():

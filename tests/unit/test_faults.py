@@ -15,36 +15,12 @@ from geventchat.core.chat import Chat
 from geventchat.core.dispatch import Command
 from geventchat.core.flood import TokenBucket
 from geventchat.core.handlers import COMMANDS
-
-
-class Peer:
-    """One client of a Chat: what it was sent, and whether it was hung up."""
-
-    def __init__(self, chat: Chat, nick: str | None, now: float = 1000.0) -> None:
-        self.out: list[str] = []
-        self.hung_up = 0
-        self.broken = False  # a transport bug: send() raises
-        self.session = chat.connect("127.0.0.1", self._send, self._hang_up, now)
-        self.chat = chat
-        if nick:
-            self.say(f"NICK {nick}", f"USER {nick} 0 * :{nick}", now=now)
-
-    def _send(self, data: bytes) -> None:
-        if self.broken:
-            raise RuntimeError("a bug in the transport")
-        self.out.append(data.decode().rstrip("\r\n"))
-
-    def _hang_up(self) -> None:
-        self.hung_up += 1
-
-    def say(self, *lines: str, now: float = 1000.0) -> None:
-        for line in lines:
-            self.chat.receive(self.session, line.encode(), now)
+from tests.support.peer import Peer
 
 
 @pytest.fixture
 def chat() -> Chat:
-    return Chat(Config(server_name="irc.test", registration_timeout=30, ping_interval=120, ping_timeout=60))
+    return Chat(Config.from_flags(server_name="irc.test", registration_timeout=30, ping_interval=120, ping_timeout=60))
 
 
 def tracebacks(caplog) -> list[str]:

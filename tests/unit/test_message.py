@@ -17,7 +17,8 @@ from geventchat.protocol.message import MAX_LINE, Message, ParseError, format_li
         (b"PRIVMSG #lobby :  spaced  ", Message("PRIVMSG", ("#lobby", "  spaced  "))),
         (b"USER guest tolmoon tolsun Ronnie Reagan", Message("USER", ("guest", "tolmoon", "tolsun", "Ronnie", "Reagan"))),
         (b"PING   many   spaces", Message("PING", ("many", "spaces"))),
-        (b"@time=x;y=z PRIVMSG a :b", Message("PRIVMSG", ("a", "b"))),
+        (b"@time=x;y=z PRIVMSG a :b", Message("PRIVMSG", ("a", "b"), tags={"time": "x", "y": "z"})),
+        (b"@+draft/react=\\:\\s;+x PRIVMSG a :b", Message("PRIVMSG", ("a", "b"), tags={"+draft/react": "; ", "+x": ""})),
         (b"CAP LS 302", Message("CAP", ("LS", "302"))),
     ],
 )

@@ -19,7 +19,9 @@ from hypothesis import strategies as st
 from geventchat.config import Config
 from geventchat.core.chat import Chat
 from geventchat.protocol.framing import TOO_LONG, LineBuffer
-from geventchat.protocol.message import MAX_LINE, MAX_PARAMS, Message, ParseError, format_line, parse
+from geventchat.protocol.message import (
+    MAX_INPUT, MAX_LINE, MAX_PARAMS, MAX_TAGS_CLIENT, Message, ParseError, format_line, parse,
+)
 from geventchat.protocol.names import casefold
 
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -45,12 +47,20 @@ def assert_well_formed(line: bytes) -> None:
 
 # --- the line splitter -------------------------------------------------------
 
-def reference_lines(data: bytes, limit: int = MAX_LINE) -> list[object]:
+def over_limit(line: bytes) -> bool:
+    """IRCv3 message-tags: up to 4094 bytes of tag data, then up to 510 bytes of line."""
+    if not line.startswith(b"@"):
+        return len(line) > MAX_LINE - 2
+    tags, space, rest = line.partition(b" ")
+    return len(tags) - 1 > MAX_TAGS_CLIENT or (bool(space) and len(rest) > MAX_LINE - 2)
+
+
+def reference_lines(data: bytes) -> list[object]:
     """What LineBuffer must yield for `data` however it is cut into reads."""
     pieces = re.split(rb"\r\n|\r|\n", data)
     tail = pieces.pop()
-    out: list[object] = [TOO_LONG if len(p) > limit - 2 else p for p in pieces if p]
-    if len(tail) > limit - 2:
+    out: list[object] = [TOO_LONG if over_limit(p) else p for p in pieces if p]
+    if over_limit(tail):
         out.append(TOO_LONG)
     return out
 
@@ -59,6 +69,7 @@ line_bytes = st.one_of(
     st.binary(max_size=40),
     st.sampled_from([b"\r", b"\n", b"\r\n", b"\n\r", b"\0", b" ", b":", b"PRIVMSG #lobby :"]),
     st.builds(lambda n, b: b * n, st.integers(400, 1400), st.sampled_from([b"x", b"\xff", b" "])),
+    st.builds(lambda n: b"@" + b"t" * n + b" ", st.integers(4000, 4200)),
 )
 
 
@@ -71,9 +82,9 @@ def test_line_buffer_splits_any_bytes_the_same_however_they_arrive(parts, data):
     got: list[object] = []
     for start, end in zip([0, *cuts], [*cuts, len(stream)]):
         got += buffer.feed(stream[start:end])
-        assert buffer.pending <= MAX_LINE - 2
+        assert buffer.pending <= MAX_INPUT - 2
     for line in got:
-        assert line is TOO_LONG or (line and len(line) <= MAX_LINE - 2 and not re.search(rb"[\r\n]", line))
+        assert line is TOO_LONG or (line and not over_limit(line) and not re.search(rb"[\r\n]", line))
     assert got == reference_lines(stream)
 
 
@@ -181,7 +192,7 @@ def registered_users_are_consistent(chat: Chat) -> None:
 @SLOW
 @given(steps)
 def test_any_command_sequence_leaves_the_chat_sound(bugs, sequence):
-    chat = Chat(Config(server_name="irc.test", registration_timeout=60, ping_interval=90, ping_timeout=30))
+    chat = Chat(Config.from_flags(server_name="irc.test", registration_timeout=60, ping_interval=90, ping_timeout=30))
     now = 1000.0
     outputs: list[list[bytes]] = [[], [], []]
     sessions = [chat.connect("127.0.0.1", out.append, lambda: None, now) for out in outputs]

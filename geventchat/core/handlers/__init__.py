@@ -3,27 +3,33 @@
 from __future__ import annotations
 
 from ..dispatch import Command
-from . import messaging, queries, registration, room
+from . import capabilities, channels, history, messaging, queries, registration
 
 COMMANDS: dict[str, Command] = {
     # getting on and off; allowed before registration
-    "CAP": Command(registration.cap, 1, before_registration=True),
+    "CAP": Command(capabilities.cap, 1, before_registration=True),
     "PASS": Command(registration.pass_, 1, before_registration=True),
     "NICK": Command(registration.nick, 0, before_registration=True),
     "USER": Command(registration.user, 4, before_registration=True),
     "PING": Command(registration.ping, 1, before_registration=True),
     "PONG": Command(registration.pong, 0, before_registration=True),
     "QUIT": Command(registration.quit_, 0, before_registration=True),
+    "SETNAME": Command(registration.setname, 1),
     # talking
     "PRIVMSG": Command(messaging.privmsg),
     "NOTICE": Command(messaging.notice),
+    "TAGMSG": Command(messaging.tagmsg),
     "AWAY": Command(messaging.away),
+    # history
+    "CHATHISTORY": Command(history.chathistory),
+    "REDACT": Command(history.redact),
+    "MARKREAD": Command(history.markread),
     # the lobby as a channel
-    "JOIN": Command(room.join, 1),
-    "PART": Command(room.part, 1),
-    "TOPIC": Command(room.topic, 1),
-    "MODE": Command(room.mode, 1),
-    "LIST": Command(room.list_),
+    "JOIN": Command(channels.join, 1),
+    "PART": Command(channels.part, 1),
+    "TOPIC": Command(channels.topic, 1),
+    "MODE": Command(channels.mode, 1),
+    "LIST": Command(channels.list_),
     # queries
     "WHOIS": Command(queries.whois),
     "WHO": Command(queries.who),

@@ -1,14 +1,13 @@
-"""PRIVMSG NOTICE AWAY: talking to the lobby and to one user."""
+"""PRIVMSG NOTICE TAGMSG AWAY: talking to the lobby and to one user."""
 
 from __future__ import annotations
 
 from ...protocol import numerics as N
-from ...protocol.message import Message, format_line
+from ...protocol.message import Message
 from ...protocol.names import casefold
-from ..bus import Delivery
+from ..caps import AWAY_NOTIFY, TAGS
 from ..context import Context, IrcError
-
-MAX_TARGETS = 4
+from ..outbox import client_tags
 
 
 def privmsg(ctx: Context, msg: Message) -> None:
@@ -27,57 +26,76 @@ def notice(ctx: Context, msg: Message) -> None:
     _relay(ctx, msg, notice=True)
 
 
-def _relay(ctx: Context, msg: Message, notice: bool) -> None:
+def tagmsg(ctx: Context, msg: Message) -> None:
+    """@<tags> TAGMSG <target>{,<target>}
+
+    IRCv3 message-tags: a message of tags alone (typing notices, reactions),
+    relayed only to clients that negotiated message-tags.
+    """
+    _relay(ctx, msg, notice=False, tags_only=True)
+
+
+def _relay(ctx: Context, msg: Message, notice: bool, tags_only: bool = False) -> None:
     command = msg.command
     if not msg.params or not msg.params[0]:
         if notice:
             return
         raise IrcError(N.ERR_NORECIPIENT, f"No recipient given ({command})")
-    if len(msg.params) < 2 or msg.params[1] == "":
+    if not tags_only and (len(msg.params) < 2 or msg.params[1] == ""):
         if notice:
             return
         raise IrcError(N.ERR_NOTEXTTOSEND, "No text to send")
     chat = ctx.chat
-    sender = ctx.session.user
+    session = ctx.session
+    sender = session.user
     assert sender is not None
-    text = msg.params[1]
+    text = () if tags_only else (msg.params[1],)
+    tags = client_tags(msg)
+    if tags_only and tags is None:
+        return  # nothing to relay: a TAGMSG carries its tags or nothing
+    echo = "echo-message" in session.caps
+    needs = TAGS if tags_only else 0
     sender.last_spoke = ctx.now
     # Deduplicated under casemapping: `bob,BOB` or `#lobby,#LOBBY` must not deliver twice.
     unique: dict[str, str] = {}
     for target in msg.params[0].split(","):
         if target:
             unique.setdefault(casefold(target), target)
-    targets = list(unique.values())[:MAX_TARGETS]
-    for target in targets:
+    for target in list(unique.values())[: chat.config.limits.max_targets]:
         if target.startswith("#"):
-            if casefold(target) != chat.lobby_key:
+            if casefold(target) != chat.lobby_folded:
                 if not notice:
                     ctx.reply(N.ERR_NOSUCHCHANNEL, target, "No such channel")
                 continue
-            line = format_line(command, chat.lobby, text, prefix=sender.prefix)
-            chat.bus.publish(Delivery(line, room=chat.lobby_key, skip=sender.uid))
+            line = Message(command, (chat.lobby, *text), sender.prefix)
+            ctx.outbox.to_channel(chat.lobby_folded, line, ctx.now, sender=session, echo=echo, tags=tags,
+                                  needs=needs)
             continue
         recipient = chat.registry.find(target)
         if recipient is None:
             if not notice:
                 ctx.reply(N.ERR_NOSUCHNICK, target, "No such nick/channel")
             continue
-        line = format_line(command, recipient.nick, text, prefix=sender.prefix)
-        chat.bus.publish(Delivery(line, uid=recipient.uid))
-        if recipient.away and not notice:
+        line = Message(command, (recipient.nick, *text), sender.prefix)
+        ctx.outbox.to_user(recipient.uid, line, ctx.now, sender=session, echo=echo, tags=tags, needs=needs)
+        if recipient.away and not notice and not tags_only:
             ctx.reply(N.RPL_AWAY, recipient.nick, recipient.away)
 
 
 def away(ctx: Context, msg: Message) -> None:
     """AWAY [:<message>]
 
-    With a message the user is marked away (PRIVMSG senders are told); without, back.
+    With a message the user is marked away (PRIVMSG senders are told); without,
+    back. Clients with away-notify that share a channel see the change.
     """
-    user = ctx.session.user
+    session = ctx.session
+    user = session.user
     assert user is not None
-    user.away = msg.param(0)[:200] or None
+    user.away = msg.param(0)[: ctx.chat.config.limits.awaylen] or None
     ctx.chat.registry.changed(user)
     if user.away:
         ctx.reply(N.RPL_NOWAWAY, "You have been marked as being away")
     else:
         ctx.reply(N.RPL_UNAWAY, "You are no longer marked as being away")
+    notice = Message("AWAY", (user.away,) if user.away else (), user.prefix)
+    ctx.outbox.to_channels(ctx.chat.neighbours(user), notice, ctx.now, sender=session, needs=AWAY_NOTIFY)

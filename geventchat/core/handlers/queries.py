@@ -5,13 +5,10 @@ from __future__ import annotations
 import time
 
 from ...protocol import numerics as N
-from ...protocol.message import MAX_LINE, Message
+from ...protocol.message import Message
 from ...protocol.names import casefold
 from .. import replies
 from ..context import Context, IrcError
-
-MAX_WHOIS_TARGETS = 5
-MAX_USERHOST = 5
 
 
 def whois(ctx: Context, msg: Message) -> None:
@@ -22,7 +19,7 @@ def whois(ctx: Context, msg: Message) -> None:
     if not msg.params or not msg.params[-1]:
         raise IrcError(N.ERR_NONICKNAMEGIVEN, "No nickname given")
     masks = msg.params[-1]
-    for target in [t for t in masks.split(",") if t][:MAX_WHOIS_TARGETS]:
+    for target in [t for t in masks.split(",") if t][: ctx.chat.config.limits.max_whois_targets]:
         user = ctx.chat.registry.find(target)
         if user is None:
             ctx.reply(N.ERR_NOSUCHNICK, target, "No such nick/channel")
@@ -40,7 +37,7 @@ def who(ctx: Context, msg: Message) -> None:
     """
     chat = ctx.chat
     mask = msg.param(0) or "*"
-    if mask in ("*", "0") or casefold(mask) == chat.lobby_key:
+    if mask in ("*", "0") or casefold(mask) == chat.lobby_folded:
         for user in chat.registry.users():
             replies.who_line(ctx, chat.lobby, user)
     else:
@@ -56,11 +53,11 @@ def names(ctx: Context, msg: Message) -> None:
     The lobby's members; any other channel has none.
     """
     chat = ctx.chat
-    room = msg.param(0).split(",")[0] or chat.lobby
-    if casefold(room) == chat.lobby_key:
-        replies.names(ctx, chat.lobby, [u.nick for u in chat.registry.users()])
+    channel = msg.param(0).split(",")[0] or chat.lobby
+    if casefold(channel) == chat.lobby_folded:
+        replies.names(ctx, chat.lobby, chat.registry.users())
     else:
-        ctx.reply(N.RPL_ENDOFNAMES, room, "End of /NAMES list.")
+        ctx.reply(N.RPL_ENDOFNAMES, channel, "End of /NAMES list.")
 
 
 def lusers(ctx: Context, msg: Message) -> None:
@@ -85,8 +82,8 @@ def version(ctx: Context, msg: Message) -> None:
     351 with the software version, then the 005 tokens again.
     """
     config = ctx.chat.config
-    ctx.reply(N.RPL_VERSION, replies.VERSION + ".", config.server_name, "geventchat IRC server")
-    ctx.reply(N.RPL_ISUPPORT, *replies.isupport_tokens(ctx), "are supported by this server")
+    ctx.reply(N.RPL_VERSION, replies.VERSION + ".", config.server.name, "geventchat IRC server")
+    replies.isupport(ctx)
 
 
 def time_(ctx: Context, msg: Message) -> None:
@@ -95,7 +92,7 @@ def time_(ctx: Context, msg: Message) -> None:
     391 with the server's local time, readable.
     """
     stamp = time.strftime("%A %B %d %Y -- %H:%M:%S %z", time.localtime(ctx.now))
-    ctx.reply(N.RPL_TIME, ctx.chat.config.server_name, stamp)
+    ctx.reply(N.RPL_TIME, ctx.chat.config.server.name, stamp)
 
 
 def ison(ctx: Context, msg: Message) -> None:
@@ -104,19 +101,9 @@ def ison(ctx: Context, msg: Message) -> None:
     303 with those that are online, spelt as they are, as many as fit in one
     line (the reply's head is longer than the request's), never a nick cut in half.
     """
-    head = f":{ctx.chat.config.server_name} {N.RPL_ISON} {ctx.session.name} :"
-    budget = MAX_LINE - 2 - len(head.encode())
-    online: list[str] = []
-    used = -1  # no space before the first nick
-    for wanted in " ".join(msg.params).split():
-        user = ctx.chat.registry.find(wanted)
-        if user is None:
-            continue
-        used += len(user.nick.encode()) + 1
-        if used > budget:
-            break
-        online.append(user.nick)
-    ctx.reply(N.RPL_ISON, " ".join(online))
+    registry = ctx.chat.registry
+    online = (user.nick for user in map(registry.find, " ".join(msg.params).split()) if user is not None)
+    ctx.reply(N.RPL_ISON, " ".join(ctx.outbox.fitting(ctx.session, N.RPL_ISON, online)))
 
 
 def userhost(ctx: Context, msg: Message) -> None:
@@ -125,7 +112,7 @@ def userhost(ctx: Context, msg: Message) -> None:
     302 with `nick=+user@host` (`-` when away) for up to five nicks.
     """
     found = []
-    for wanted in " ".join(msg.params).split()[:MAX_USERHOST]:
+    for wanted in " ".join(msg.params).split()[: ctx.chat.config.limits.max_userhost]:
         user = ctx.chat.registry.find(wanted)
         if user is not None:
             found.append(f"{user.nick}={'-' if user.away else '+'}{user.user}@{user.host}")

@@ -1,47 +1,16 @@
-"""CAP PASS NICK USER PING PONG QUIT: getting on, staying on, getting off."""
+"""PASS NICK USER PING PONG QUIT SETNAME: getting on, staying on, getting off."""
 
 from __future__ import annotations
 
 import re
 
 from ...protocol import numerics as N
-from ...protocol.message import Message, format_line
+from ...protocol.message import Message
 from ...protocol.names import casefold, valid_nick
-from ..context import Context, IrcError
-
-SUPPORTED_CAPS: tuple[str, ...] = ()
-"""Capabilities this server offers in CAP LS (none yet; the negotiation still runs)."""
+from ..caps import SETNAME
+from ..context import Context, Fail, IrcError
 
 _USERNAME_UNSAFE = re.compile(r"[^A-Za-z0-9._~-]")
-USERLEN = 10
-REALNAMELEN = 100
-
-
-def cap(ctx: Context, msg: Message) -> None:
-    """CAP LS [302] | CAP LIST | CAP REQ :<caps> | CAP END
-
-    IRCv3 capability negotiation. While it runs registration waits, so that
-    a client that opens with `CAP LS 302` always gets its answer first.
-    """
-    session = ctx.session
-    sub = msg.param(0).upper()
-    if sub == "LS":
-        if not session.registered:
-            session.cap_negotiating = True
-        ctx.send("CAP", session.name, "LS", " ".join(SUPPORTED_CAPS))
-    elif sub == "LIST":
-        ctx.send("CAP", session.name, "LIST", "")
-    elif sub == "REQ":
-        if not session.registered:
-            session.cap_negotiating = True
-        wanted = msg.param(1)
-        names = wanted.split()
-        verdict = "ACK" if names and all(n.lstrip("-") in SUPPORTED_CAPS for n in names) else "NAK"
-        ctx.send("CAP", session.name, verdict, wanted)
-    elif sub == "END":
-        session.cap_negotiating = False
-    else:
-        raise IrcError(N.ERR_INVALIDCAPCMD, sub or "*", "Invalid CAP command")
 
 
 def pass_(ctx: Context, msg: Message) -> None:
@@ -63,7 +32,7 @@ def nick(ctx: Context, msg: Message) -> None:
     wanted = msg.param(0)
     if not wanted:
         raise IrcError(N.ERR_NONICKNAMEGIVEN, "No nickname given")
-    if not valid_nick(wanted, ctx.chat.config.nicklen):
+    if not valid_nick(wanted, ctx.chat.config.limits.nicklen):
         raise IrcError(N.ERR_ERRONEUSNICKNAME, wanted, "Erroneous nickname")
     if wanted == session.nick:
         return
@@ -82,11 +51,13 @@ def nick(ctx: Context, msg: Message) -> None:
             ctx.chat.registry.release_nick(session.nick, session.uid)
         session.nick = wanted
         return
-    line = format_line("NICK", wanted, prefix=user.prefix)
+    old_prefix = user.prefix
     ctx.chat.log_event("nick", session, f"-> {wanted}")
     ctx.chat.registry.rename(user, wanted)
     session.nick = wanted
-    ctx.chat.announce(line)
+    ctx.outbox.to_channels(
+        ctx.chat.neighbours(user), Message("NICK", (wanted,), old_prefix), ctx.now, sender=session, echo=True
+    )
 
 
 def user(ctx: Context, msg: Message) -> None:
@@ -94,14 +65,19 @@ def user(ctx: Context, msg: Message) -> None:
 
     The RFC 2812 form `USER user mode * :real` has the same shape. Without a
     colon, the real name is the rest of the line (`USER guest h s Ronnie Reagan`).
-    The hostname parameter is kept out: the host is the peer address.
+    The hostname parameter is kept out: the host is the peer address. An
+    empty username or real name is a missing parameter (461), as ergo and
+    irctest have it.
     """
     session = ctx.session
     if session.registered or session.username is not None:
         raise IrcError(N.ERR_ALREADYREGISTERED, "You may not reregister")
-    username = _USERNAME_UNSAFE.sub("", msg.params[0])[:USERLEN] or "user"
-    session.username = username
-    session.realname = " ".join(msg.params[3:])[:REALNAMELEN]
+    realname = " ".join(msg.params[3:])
+    if not msg.params[0] or not realname:
+        raise IrcError(N.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
+    limits = ctx.chat.config.limits
+    session.username = _USERNAME_UNSAFE.sub("", msg.params[0])[: limits.userlen] or "user"
+    session.realname = realname[: limits.realnamelen]
 
 
 def ping(ctx: Context, msg: Message) -> None:
@@ -110,8 +86,7 @@ def ping(ctx: Context, msg: Message) -> None:
     Answered `PONG <server> :<token>` before registration too (some clients
     ping while they wait).
     """
-    server = ctx.chat.config.server_name
-    ctx.send("PONG", server, msg.param(0))
+    ctx.send("PONG", ctx.chat.config.server.name, msg.param(0))
 
 
 def pong(ctx: Context, msg: Message) -> None:
@@ -128,4 +103,24 @@ def quit_(ctx: Context, msg: Message) -> None:
     """
     session = ctx.session
     reason = msg.param(0) or session.nick or "Client Quit"
-    ctx.chat.quit(session, reason[:300], ctx.now)
+    ctx.chat.quit(session, reason[: ctx.chat.config.limits.quitlen], ctx.now)
+
+
+def setname(ctx: Context, msg: Message) -> None:
+    """SETNAME :<realname>
+
+    IRCv3 setname: a new real name, told to everyone who shares a channel
+    and has the capability, the sender included; FAIL when it is empty or long.
+    """
+    session = ctx.session
+    user = session.user
+    assert user is not None
+    realname = msg.params[0]
+    if not realname or len(realname) > ctx.chat.config.limits.realnamelen:
+        raise Fail("SETNAME", "INVALID_REALNAME", "Real name is empty or too long")
+    user.realname = session.realname = realname
+    ctx.chat.registry.changed(user)
+    ctx.outbox.to_channels(
+        ctx.chat.neighbours(user), Message("SETNAME", (realname,), user.prefix), ctx.now,
+        sender=session, echo=True, needs=SETNAME,
+    )

@@ -1,6 +1,6 @@
 """JOIN PART TOPIC MODE LIST: the lobby seen as a channel, so real clients are at ease.
 
-There is one room and everyone is in it from registration: JOIN of the
+There is one channel and everyone is in it from registration: JOIN of the
 lobby is a no-op, leaving it is refused, other channels do not exist.
 """
 
@@ -14,7 +14,7 @@ from ..context import Context, IrcError
 
 
 def _is_lobby(ctx: Context, name: str) -> bool:
-    return casefold(name) == ctx.chat.lobby_key
+    return casefold(name) == ctx.chat.lobby_folded
 
 
 def join(ctx: Context, msg: Message) -> None:
@@ -93,7 +93,7 @@ def mode(ctx: Context, msg: Message) -> None:
             ctx.reply(N.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
     user.modes = "".join(sorted(modes))
     if applied.strip("+-"):
-        ctx.send("MODE", user.nick, applied, prefix=user.prefix)
+        ctx.outbox.send(ctx.session, Message("MODE", (user.nick, applied), user.prefix))
 
 
 def list_(ctx: Context, msg: Message) -> None:

@@ -1,0 +1,76 @@
+"""IRCv3 capabilities: which the server offers, and how each changes what a client is sent.
+
+A client's *view* is a small bit set of the capabilities that change the
+bytes of a relayed line (tags it may see, an extended JOIN) or whether it
+gets a line at all (AWAY, SETNAME notifications). The bus keeps channel
+members grouped by view, and a line is serialised once per view present.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .chat import Chat
+    from .session import Session
+
+# view bits
+TIME = 1 << 0  # server-time: the `time` tag
+TAGS = 1 << 1  # message-tags: msgid, client-only tags, TAGMSG
+ACCOUNT_TAG = 1 << 2  # account-tag: the `account` tag
+EXTENDED_JOIN = 1 << 3  # extended-join: JOIN carries account and real name
+AWAY_NOTIFY = 1 << 4  # away-notify: AWAY lines about others
+SETNAME = 1 << 5  # setname: SETNAME lines about others
+ACCOUNT_NOTIFY = 1 << 6  # account-notify: ACCOUNT lines about others
+REDACTION = 1 << 7  # draft/message-redaction: REDACT lines
+
+VIEW_BITS = {
+    "server-time": TIME,
+    "message-tags": TAGS,
+    "account-tag": ACCOUNT_TAG,
+    "extended-join": EXTENDED_JOIN,
+    "away-notify": AWAY_NOTIFY,
+    "setname": SETNAME,
+    "account-notify": ACCOUNT_NOTIFY,
+    "draft/message-redaction": REDACTION,
+}
+
+TAG_BITS = {"time": TIME, "account": ACCOUNT_TAG}
+"""The one capability that shows each server tag; any other tag needs message-tags."""
+
+PLAIN_CAPS = (
+    "message-tags",
+    "server-time",
+    "echo-message",
+    "batch",
+    "labeled-response",
+    "cap-notify",
+    "multi-prefix",
+    "userhost-in-names",
+    "away-notify",
+    "extended-join",
+    "setname",
+    "standard-replies",
+)
+"""Capabilities that need no value and are always on offer, in the order CAP LS lists them."""
+
+HISTORY_CAPS = ("draft/chathistory", "draft/event-playback", "draft/message-redaction", "draft/read-marker")
+"""Offered while the server keeps history."""
+
+
+def view_of(caps: set[str]) -> int:
+    view = 0
+    for cap in caps:
+        view |= VIEW_BITS.get(cap, 0)
+    return view
+
+
+def offered(chat: Chat, session: Session) -> dict[str, str]:
+    """What CAP LS lists for this client: name -> value ("" for none), in order."""
+    caps = dict.fromkeys(PLAIN_CAPS, "")
+    if chat.history is not None:
+        caps.update(dict.fromkeys(HISTORY_CAPS, ""))
+    sts = chat.sts_policy(session)
+    if sts:
+        caps["sts"] = sts
+    return caps

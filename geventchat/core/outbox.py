@@ -1,0 +1,394 @@
+"""Every line the server sends to a client goes through here.
+
+Handlers and Chat hand the outbox Messages and an audience: one client
+(`send`, `numeric`), a channel (`to_channel`), one user (`to_user`), or
+everyone who shares a channel with a user (`to_neighbours`). The outbox
+stamps a relayed line's `time` and `msgid` once, serialises it once per view
+(plain; with the tags a client's capabilities let it see) in a Delivery the
+bus carries, gives the sender its own line back under echo-message, and
+buffers one command's replies for labeled-response. It is the one place
+where history and metrics attach.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Callable
+
+from ..protocol.message import MAX_LINE, Message, format_line, format_tags
+from .caps import EXTENDED_JOIN, TAG_BITS, TAGS, TIME
+from .history import KEPT, Entry
+
+if TYPE_CHECKING:
+    from .bus import Bus
+    from .history import HistoryStore
+    from .session import Session
+
+CLIENT_TAG = re.compile(r"\+(?:[A-Za-z0-9.-]+/)?[A-Za-z0-9-]+\Z")
+"""A client-only tag name as message-tags spells it: `+` [vendor `/`] name."""
+
+
+def server_time(stamp: float) -> str:
+    """`2026-11-30T11:42:05.123Z`: the server-time format, UTC, milliseconds."""
+    millis = round(stamp * 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(millis // 1000)) + f".{millis % 1000:03d}Z"
+
+
+def closing_link(host: str, reason: str) -> bytes:
+    """The ERROR line a connection gets before it is closed: never a silent close."""
+    return format_line("ERROR", f"Closing Link: {host} ({reason})")
+
+
+def client_tags(msg: Message) -> dict[str, str] | None:
+    """The client-only tags (`+name`) of a message that may be relayed, or None."""
+    tags = msg.tags
+    if not tags:
+        return None
+    kept = {key: value for key, value in tags.items() if key[0] == "+" and CLIENT_TAG.match(key)}
+    return kept or None
+
+
+class MessageIds:
+    """Message ids unique across a network and across restarts: node, start time, counter."""
+
+    def __init__(self, node: str, started: float) -> None:
+        node = node.rstrip("/")
+        self._prefix = f"{node}~{_base36(int(started * 1000))}~" if node else f"{_base36(int(started * 1000))}~"
+        self._count = itertools.count(1)
+
+    def __call__(self) -> str:
+        return f"{self._prefix}{next(self._count):x}"
+
+
+def _base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        number, digit = divmod(number, 36)
+        out = digits[digit] + out
+        if not number:
+            return out
+
+
+class Delivery:
+    """One relayed line for many recipients: routing, and the line once per view.
+
+    `plain` is the line as a client with no capabilities gets it. A view
+    (see caps.py) gets the tags it may see in front of `extended` (the
+    extended-join form of a JOIN) or `plain`; a line that `needs` view bits
+    goes only to views that have them all. Lines are built lazily, once per
+    view, so a channel of plain clients costs what it always cost.
+    """
+
+    __slots__ = ("plain", "tags", "time", "channels", "uid", "skip", "needs", "extended", "_lines")
+
+    def __init__(
+        self,
+        plain: bytes,
+        *,
+        tags: dict[str, str] | None = None,
+        time: float = 0.0,
+        channels: tuple[str, ...] = (),
+        uid: str | None = None,
+        skip: str | None = None,
+        needs: int = 0,
+        extended: bytes | None = None,
+    ) -> None:
+        self.plain = plain
+        self.tags = tags
+        self.time = time
+        self.channels = channels  # folded channel names: every member of these, once ...
+        self.uid = uid  # ... or this one user
+        self.skip = skip  # uid left out (the sender)
+        self.needs = needs
+        self.extended = extended
+        self._lines: dict[int, bytes | None] | None = None
+
+    def line(self, view: int) -> bytes | None:
+        """The bytes for clients of this view; None when they are not to get it."""
+        if not view:
+            return None if self.needs else self.plain
+        lines = self._lines
+        if lines is None:
+            lines = self._lines = {}
+        elif view in lines:
+            return lines[view]
+        if (view & self.needs) != self.needs:
+            line = None
+        else:
+            body = self.extended if self.extended is not None and view & EXTENDED_JOIN else self.plain
+            line = format_tags(self.tags_for(view)) + body
+        lines[view] = line
+        return line
+
+    def tags_for(self, view: int) -> dict[str, str]:
+        tags: dict[str, str] = {}
+        if view & TIME and self.time:
+            tags["time"] = server_time(self.time)
+        if self.tags:
+            for key, value in self.tags.items():
+                if view & TAG_BITS.get(key, TAGS):
+                    tags[key] = value
+        return tags
+
+    def body_for(self, view: int) -> bytes:
+        return self.extended if self.extended is not None and view & EXTENDED_JOIN else self.plain
+
+
+class Outbox:
+    def __init__(self, server_name: str, bus: Bus, ids: Callable[[], str],
+                 history: HistoryStore | None = None) -> None:
+        self.server = server_name
+        self.bus = bus
+        self.ids = ids
+        self.history = history  # channel lines are kept here before they are delivered
+        self._batches = itertools.count(1)
+
+    # --- to one client ------------------------------------------------------
+
+    def numeric(self, session: Session, numeric: str, *params: str) -> None:
+        """A numeric from the server, addressed to the client (its nick, or `*`)."""
+        body = format_line(numeric, session.name, *params, prefix=self.server)
+        if session.response is None:
+            session.send(body)
+        else:
+            session.response.append((None, body))
+
+    def send(self, session: Session, msg: Message) -> None:
+        """Any line to this one client, as given (no prefix when msg.prefix is None)."""
+        self._to(session, msg.tags, format_line(msg.command, *msg.params, prefix=msg.prefix))
+
+    def server_says(self, session: Session, command: str, *params: str) -> None:
+        """A line from the server to this one client (NOTICE, PONG, CAP, FAIL ...)."""
+        self._to(session, None, format_line(command, *params, prefix=self.server))
+
+    def fail(self, session: Session, command: str, code: str, *context: str) -> None:
+        """A standard reply `FAIL <command> <code> [<context>...] <description>`."""
+        self.server_says(session, "FAIL", command, code, *context)
+
+    def error(self, session: Session, reason: str) -> None:
+        """The ERROR line of a client that is being closed: sent at once, never held in a response."""
+        session.response = None
+        session.send(closing_link(session.host, reason))
+
+    def numeric_list(self, session: Session, numeric: str, head: tuple[str, ...], items: Iterable[str]) -> None:
+        """`numeric <client> <head...> :<items>` packed into as few lines of 512 bytes as they take.
+
+        The NAMES list of a big lobby goes to every arrival, so the packing is
+        done by join() and rfind() over the bytes, not by a Python loop per
+        item (a space never occurs inside a UTF-8 character), and the head is
+        formatted once: the lines differ only in their items, which need no
+        cleaning and fit the budget by construction.
+        """
+        prefix = format_line(numeric, session.name, *head, "x", prefix=self.server)[:-3]
+        budget = MAX_LINE - 2 - len(prefix)  # a line's items and spaces stay under this
+        text = " ".join(items).encode()
+        start, end = 0, len(text)
+        while start < end:
+            if end - start < budget:
+                stop = end
+            else:
+                stop = text.rfind(b" ", start, start + budget)
+                if stop <= start:  # one item longer than the budget goes alone (and is cut)
+                    stop = text.find(b" ", start)
+                    stop = end if stop < 0 else stop
+                    self.numeric(session, numeric, *head, text[start:stop].decode())
+                    start = stop + 1
+                    continue
+            self._to(session, None, prefix + text[start:stop] + b"\r\n")
+            start = stop + 1
+
+    def room_left(self, command: str, *head: str) -> int:
+        """Bytes left for a last parameter after this head, in a line from the server."""
+        return MAX_LINE - 2 - len(format_line(command, *head, "x", prefix=self.server)) + 3
+
+    def fitting(self, session: Session, numeric: str, words: Iterable[str]) -> list[str]:
+        """The leading words that fit in one `numeric <client> :<words>` line, none cut in half."""
+        budget = self.room_left(numeric, session.name)
+        kept: list[str] = []
+        used = -1  # no space before the first word
+        for word in words:
+            used += len(word.encode()) + 1
+            if used > budget:
+                break
+            kept.append(word)
+        return kept
+
+    def _to(self, session: Session, tags: dict[str, str] | None, body: bytes) -> None:
+        response = session.response
+        if response is not None:
+            response.append((tags, body))
+        elif tags:
+            session.send(format_tags(tags) + body)
+        else:
+            session.send(body)
+
+    # --- relayed lines --------------------------------------------------------
+
+    def relay(
+        self,
+        msg: Message,
+        now: float,
+        *,
+        channels: tuple[str, ...] = (),
+        uid: str | None = None,
+        sender: Session | None = None,
+        echo: bool = False,
+        tags: dict[str, str] | None = None,
+        needs: int = 0,
+        extended: Message | None = None,
+        here_only: bool = False,
+    ) -> Delivery:
+        """Stamp, serialise once, hand to the bus; the sender is never delivered to by the bus.
+
+        `echo`: the sender gets its own line too (JOIN, NICK: always; PRIVMSG:
+        the caller passes whether it has echo-message), through its labeled
+        response when one is open. `here_only`: this node's clients only, for
+        lines a node makes up about other nodes' users.
+        """
+        stamped = {"msgid": self.ids()}
+        if tags:
+            stamped.update(tags)
+        if self.history is not None and channels and not here_only and msg.command in KEPT:
+            self._keep(msg, now, channels, stamped, sender)
+        delivery = Delivery(
+            format_line(msg.command, *msg.params, prefix=msg.prefix),
+            tags=stamped,
+            time=now,
+            channels=channels,
+            uid=uid,
+            skip=sender.uid if sender is not None else None,
+            needs=needs,
+            extended=format_line(extended.command, *extended.params, prefix=extended.prefix) if extended else None,
+        )
+        if here_only:
+            self.bus.deliver_here(delivery)
+        else:
+            self.bus.publish(delivery)
+        if echo and sender is not None:
+            self.echo(sender, delivery)
+        return delivery
+
+    def _keep(self, msg: Message, now: float, channels: tuple[str, ...], tags: dict[str, str],
+              sender: Session | None) -> None:
+        """History: one entry per channel the line goes to, before it is delivered."""
+        kept = {key: value for key, value in tags.items() if key != "msgid"}
+        user = sender.user if sender is not None else None
+        for channel in channels:
+            self.history.append(Entry(
+                tags["msgid"], now, channel, msg.command, msg.prefix or self.server, msg.params, kept,
+                sender.uid if sender is not None else "", user.account if user is not None else None,
+            ))
+
+    def echo(self, session: Session, delivery: Delivery) -> None:
+        """Give a client a relayed line as its view shows it (its own line under echo-message)."""
+        view = session.view
+        if (view & delivery.needs) != delivery.needs:
+            return
+        self._to(session, delivery.tags_for(view) if view else None, delivery.body_for(view))
+
+    def to_channel(self, channel: str, msg: Message, now: float, **options) -> Delivery:
+        """Every member of one channel (folded name)."""
+        return self.relay(msg, now, channels=(channel,), **options)
+
+    def to_channels(self, channels: tuple[str, ...], msg: Message, now: float, **options) -> Delivery:
+        """Every member of these channels, once: a user's neighbours, for its QUIT or NICK."""
+        return self.relay(msg, now, channels=channels, **options)
+
+    def to_user(self, uid: str, msg: Message, now: float, **options) -> Delivery:
+        return self.relay(msg, now, uid=uid, **options)
+
+    # --- batches and history ------------------------------------------------------
+
+    def open_batch(self, session: Session, kind: str, *params: str) -> str | None:
+        """Start a batch for a client that has `batch` (None, and nothing sent, for one that has not)."""
+        if "batch" not in session.caps:
+            return None
+        ref = _base36(next(self._batches))
+        self._to(session, None, format_line("BATCH", f"+{ref}", kind, *params, prefix=self.server))
+        return ref
+
+    def close_batch(self, session: Session, ref: str | None) -> None:
+        if ref is not None:
+            self._to(session, None, format_line("BATCH", f"-{ref}", prefix=self.server))
+
+    def replay(self, session: Session, entries: list[Entry], batch: str | None,
+               time_in_text: bool = False) -> None:
+        """History lines as they were relayed, with their own msgid and time, inside `batch`.
+
+        A client without server-time that is played history unasked (on join)
+        gets the time written at the start of the text, so an old line is
+        never taken for a new one.
+        """
+        view = session.view
+        for entry in entries:
+            params = entry.params
+            if time_in_text and not view & TIME:
+                params = stamped_text(entry)
+            delivery = Delivery(format_line(entry.command, *params, prefix=entry.prefix),
+                                tags={"msgid": entry.msgid, **entry.tags}, time=entry.time)
+            tags = delivery.tags_for(view)
+            if batch is not None:
+                tags = {"batch": batch, **tags}
+            self._to(session, tags or None, delivery.plain)
+
+    # --- labeled-response -----------------------------------------------------
+
+    def open_response(self, session: Session) -> None:
+        """Hold what this client is sent until the command ends (labeled-response)."""
+        session.response = []
+
+    def close_response(self, session: Session, label: str) -> None:
+        """The command ended: its replies go out with the client's label.
+
+        No reply is an ACK, one reply carries the label, several come in a
+        `labeled-response` batch (or, for a client without `batch`, the label
+        rides on the first).
+        """
+        lines = session.response
+        session.response = None
+        if lines is None:
+            return
+        labelled = {"label": label}
+        if not lines:
+            session.send(format_tags(labelled) + format_line("ACK", prefix=self.server))
+        elif len(lines) == 1 or "batch" not in session.caps or self._one_batch(lines):
+            tags, body = lines[0]
+            session.send(format_tags({**labelled, **(tags or {})}) + body)
+            for tags, body in lines[1:]:
+                self._to(session, tags, body)
+        else:
+            ref = _base36(next(self._batches))
+            session.send(format_tags(labelled) + format_line("BATCH", f"+{ref}", "labeled-response", prefix=self.server))
+            inside = {"batch": ref}
+            for tags, body in lines:
+                session.send(format_tags({**inside, **(tags or {})}) + body)
+            session.send(format_line("BATCH", f"-{ref}", prefix=self.server))
+
+    def _one_batch(self, lines: list[tuple[dict[str, str] | None, bytes]]) -> bool:
+        """The whole reply is one batch: its opening line carries the label, no batch wraps it."""
+        start, end = lines[0][1], lines[-1][1]
+        head = f":{self.server} BATCH ".encode()
+        if not (start.startswith(head + b"+") and end.startswith(head + b"-")):
+            return False
+        return start[len(head) + 1:].split(b" ", 1)[0] == end[len(head) + 1:].rstrip(b"\r\n")
+
+
+def stamped_text(entry: Entry) -> tuple[str, ...]:
+    """The entry's parameters with `[HH:MM] ` (server local time) at the start of its text.
+
+    A CTCP ACTION keeps its form: the time goes inside, after `ACTION `.
+    """
+    params = entry.params
+    if entry.command not in ("PRIVMSG", "NOTICE") or len(params) < 2:
+        return params
+    stamp = time.strftime("[%H:%M] ", time.localtime(entry.time))
+    text = params[-1]
+    if text.startswith("\x01ACTION "):
+        text = "\x01ACTION " + stamp + text[len("\x01ACTION "):]
+    else:
+        text = stamp + text
+    return (*params[:-1], text)
