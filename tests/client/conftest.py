@@ -24,17 +24,18 @@ def spawn(chat_server):
     started: list[Terminal] = []
 
     def start(nick: str, *extra: str, rows: int = 24, cols: int = 80, server: ServerProcess | None = None,
-              wait: bool = True, wrapped: bool = False) -> Terminal:
+              wait: bool = True, wrapped: bool = False, env: dict[str, str] | None = None,
+              port: int | None = None) -> Terminal:
         srv = server or chat_server
-        argv = client_argv("127.0.0.1", nick, f"{nick.title()} Tester", nick.lower(), "--port", str(srv.port),
-                           *extra)
+        argv = client_argv("127.0.0.1", nick, f"{nick.title()} Tester", nick.lower(), "--port",
+                           str(port or srv.port), *extra)
         if wrapped:
             # A shell that reports the terminal's modes after the client exits: proof it was restored.
             # `trap true INT` (not '') so the client does not inherit SIGINT as ignored.
             report = ('echo "EXIT:$? MODES: $(stty -a | tr " ;" "\\n\\n" | '
                       'grep -xE -- "-?(icanon|echo|isig|ixon)" | tr "\\n" " ")"')
             argv = ["sh", "-c", f"trap true INT; {shlex.join(argv)}; {report}"]
-        term = Terminal(argv, rows=rows, cols=cols, name=nick)
+        term = Terminal(argv, rows=rows, cols=cols, name=nick, env=env)
         for other in started:
             other.peers.append(term)
             term.peers.append(other)

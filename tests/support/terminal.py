@@ -22,7 +22,7 @@ KEYS = {
     "home": b"\x1b[1~", "end": b"\x1b[4~", "delete": b"\x1b[3~",
     "pageup": b"\x1b[5~", "pagedown": b"\x1b[6~",
     "ctrl-a": b"\x01", "ctrl-e": b"\x05", "ctrl-u": b"\x15", "ctrl-k": b"\x0b", "ctrl-w": b"\x17",
-    "ctrl-c": b"\x03",
+    "ctrl-c": b"\x03", "escape": b"\x1b",
 }
 
 
@@ -155,6 +155,10 @@ class Terminal:
     def press(self, *names: str) -> None:
         for name in names:
             self.proc.write(KEYS[name])  # one escape sequence per write
+
+    def paste(self, text: str) -> None:
+        """What a terminal sends for a paste while bracketed paste is on: the text between markers."""
+        self.proc.write(b"\x1b[200~" + text.encode("utf-8") + b"\x1b[201~")
 
     def send_line(self, text: str) -> None:
         self.type(text)
