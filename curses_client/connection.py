@@ -81,6 +81,7 @@ class Connection:
         self._handshake_wants_write = False
         self._send_wants_read = False      # TLS: a send waits for the peer's bytes
         self.first_bytes = b""
+        self.opened = False                # reached Stage.OPEN at some point
         self.closed = False
 
     @classmethod
@@ -149,6 +150,7 @@ class Connection:
             pass
         if self.tls is None:
             self.stage = Stage.OPEN
+            self.opened = True
             return
         assert self.context is not None
         hostname = self.hostname.split("%", 1)[0] or None
@@ -178,6 +180,7 @@ class Connection:
         if why is not None:
             raise ConnectionLost(why, final=True)
         self.stage = Stage.OPEN
+        self.opened = True
 
     def peer_fingerprint(self) -> bytes | None:
         """SHA-256 of the server's certificate, once TLS is up (to show, so it can be pinned)."""

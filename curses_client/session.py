@@ -36,6 +36,7 @@ IDLE_GIVE_UP = 180.0      # seconds of silence before we call the connection dea
 QUIT_GRACE = 2.0          # seconds to let the server see our QUIT before closing
 READY_GRACE = 3.0         # seconds after the welcome to wait for a room before sending anyway
 LOOKUP_POLL = 0.05        # seconds between looks at a name lookup running in its thread
+SILENT_CLOSES = 3         # connections in a row closed without a word before we stop trying
 
 
 class Session:
@@ -60,6 +61,7 @@ class Session:
         self.done = False
         self.exit_status = 0
         self.ever_connected = False
+        self.silent_closes = 0             # connections in a row closed before the server said anything
         self.give_up_first = False         # line mode: a first connection that fails ends the program
         self.gave_up: str | None = None    # why we stopped trying, for good
         self.context: ssl.SSLContext | None = None
@@ -453,6 +455,7 @@ class Session:
             return
         if was is not Phase.CONNECTED and self.state.phase is Phase.CONNECTED:
             self.welcomed_at = now
+            self.silent_closes = 0
             self.backoff = BACKOFF_FIRST
             self.backoff_refused = False
         for reply in replies:
@@ -487,6 +490,12 @@ class Session:
             why = not_irc(conn.first_bytes)
             if why is not None:
                 refusal = Refusal(f"{self.address} does not speak IRC: {why}", Retry.NEVER)
+            elif not conn.first_bytes and conn.opened:
+                self.silent_closes += 1
+                hint = "" if self.config.tls.enabled else " (a TLS port? try --tls)"
+                reason = f"the server closed the connection without a word{hint}"
+                if self.silent_closes >= SILENT_CLOSES:
+                    refusal = Refusal(f"{reason}, {self.silent_closes} times in a row", Retry.NEVER)
         if refusal is not None and refusal.retry is not Retry.SOON:
             reason = refusal.reason
         state.phase = Phase.DISCONNECTED

@@ -8,6 +8,7 @@ import pytest
 
 from tests.support.server import ServerProcess
 from tests.support.terminal import Terminal, client_argv
+from tests.support.tls import TlsFiles, make_tls_files
 
 FAST = ("--flood-burst", "500", "--flood-rate", "100")
 """Peers in these tests send bursts; the default fakelag would make them wait."""
@@ -16,6 +17,14 @@ FAST = ("--flood-burst", "500", "--flood-rate", "100")
 @pytest.fixture
 def chat_server(server_factory) -> ServerProcess:
     return server_factory(*FAST)
+
+
+@pytest.fixture
+def tls_files(tmp_path) -> TlsFiles:
+    """A throwaway CA (its certificate in ca.pem) and a server certificate for localhost and 127.0.0.1."""
+    files = make_tls_files(tmp_path)
+    files.ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    return files
 
 
 @pytest.fixture
