@@ -88,6 +88,15 @@ class Terminal:
     def wait_pane(self, text: str, timeout: float = 5.0) -> None:
         self.wait_for(lambda t: any(text in row for row in t.pane()), f"{text!r} in the pane", timeout)
 
+    def said(self) -> str:
+        """The pane as one text without any spaces: a line reads whole wherever it was wrapped."""
+        return "".join("".join(self.pane()).split())
+
+    def wait_said(self, text: str, timeout: float = 5.0) -> None:
+        """Wait until `text` is in the pane, however it was wrapped (spaces are not compared)."""
+        wanted = "".join(text.split())
+        self.wait_for(lambda t: wanted in t.said(), f"{text!r} said in the pane", timeout)
+
     def wait_status(self, text: str, timeout: float = 5.0) -> None:
         self.wait_for(lambda t: text in t.status(), f"{text!r} on the status line", timeout)
 
