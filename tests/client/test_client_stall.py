@@ -21,7 +21,7 @@ from tests.support.terminal import Terminal, client_argv
 
 pytestmark = pytest.mark.timeout(60)
 
-STALL = 8.0
+STALL = 6.5
 """Seconds the terminal is not read: more than two whole ping periods (1 s idle + 2 s to answer)."""
 
 
