@@ -15,6 +15,7 @@ from typing import Callable, Iterable
 
 import ptyprocess
 import pyte
+from wcwidth import wcwidth
 
 KEYS = {
     "enter": b"\r", "backspace": b"\x7f", "tab": b"\t",
@@ -120,7 +121,21 @@ class Terminal:
     # --- the screen by role ------------------------------------------------
     @property
     def display(self) -> list[str]:
-        return [row.rstrip() for row in self.screen.display]
+        try:
+            return [row.rstrip() for row in self.screen.display]
+        except IndexError:
+            # pyte 0.8.2 leaves the right half of a wide character behind when the left half is
+            # overwritten, and then cannot render the row; a terminal shows that cell blank.
+            return [self._row(y).rstrip() for y in range(self.screen.lines)]
+
+    def _row(self, y: int) -> str:
+        line = self.screen.buffer[y]
+        out, x = [], 0
+        while x < self.screen.columns:
+            data = line[x].data
+            out.append(data or " ")
+            x += 2 if data and wcwidth(data[0]) == 2 else 1
+        return "".join(out)
 
     def has(self, text: str) -> bool:
         return any(text in row for row in self.display)
