@@ -8,6 +8,7 @@ budget with --send-burst and --send-rate.
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -100,3 +101,58 @@ def test_a_short_paste_is_sent_as_typed_keeping_tabs_and_never_completing(spawn,
     alice.wait_pane("<alice>     return 1")
     assert alice.proc.isalive() and "connected" in alice.status()
     bob.close()
+
+
+ON, OFF = b"\x1b[?2004h", b"\x1b[?2004l"
+
+
+def paste_mode_off(term) -> bool:
+    return term.raw.rfind(OFF) > term.raw.rfind(ON) >= 0
+
+
+@pytest.mark.parametrize("leave", ["/quit", "ctrl-c", "SIGTERM", "/raw QUIT"])
+def test_bracketed_paste_is_on_with_the_screen_and_off_on_every_way_out(spawn, leave: str) -> None:
+    import signal
+
+    alice = spawn("alice", wrapped=True)
+    assert ON in alice.raw and not paste_mode_off(alice)
+    if leave == "/quit":
+        alice.send_line("/quit")
+    elif leave == "ctrl-c":
+        alice.press("ctrl-c")
+    elif leave == "SIGTERM":
+        client = [p for p in _children(alice.proc.pid)][0]
+        os.kill(client, signal.SIGTERM)
+    else:
+        alice.send_line("/raw QUIT :bye")
+    alice.wait_text("MODES: ixon isig icanon echo")
+    assert paste_mode_off(alice), bytes(alice.raw[-300:])
+
+
+def test_ctrl_z_gives_the_terminal_back_and_fg_takes_it_again(spawn) -> None:
+    import signal
+    import time
+
+    alice = spawn("alice")
+    alice.press("ctrl-z")
+    deadline = time.monotonic() + 5
+    while _state(alice.proc.pid) != "T":
+        assert time.monotonic() < deadline, "the client did not stop"
+        alice.pump(0.05)
+    alice.pump(0.2)
+    assert paste_mode_off(alice)
+    os.kill(alice.proc.pid, signal.SIGCONT)
+    alice.wait_for(lambda t: not paste_mode_off(t), "bracketed paste on again")
+    alice.wait_status("#lobby (1 user)")
+    alice.send_line("back again")
+    alice.wait_pane("<alice> back again")
+
+
+def _state(pid: int) -> str:
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()[0]
+
+
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as children:
+        return [int(p) for p in children.read().split()]

@@ -23,7 +23,7 @@ KEYS = {
     "home": b"\x1b[1~", "end": b"\x1b[4~", "delete": b"\x1b[3~",
     "pageup": b"\x1b[5~", "pagedown": b"\x1b[6~",
     "ctrl-a": b"\x01", "ctrl-e": b"\x05", "ctrl-u": b"\x15", "ctrl-k": b"\x0b", "ctrl-w": b"\x17",
-    "ctrl-c": b"\x03", "escape": b"\x1b",
+    "ctrl-c": b"\x03", "ctrl-z": b"\x1a", "escape": b"\x1b",
 }
 
 
@@ -48,6 +48,7 @@ class Terminal:
         self.proc = ptyprocess.PtyProcess.spawn(argv, env={**child_env(), **(env or {})}, dimensions=(rows, cols))
         self.ended = False
         self.peers: list[Terminal] = []   # other terminals pumped in the same polls
+        self.raw = bytearray()            # every byte the program wrote (mode switches pyte ignores)
 
     # --- reading -----------------------------------------------------------
     def pump(self, timeout: float) -> bool:
@@ -73,6 +74,7 @@ class Terminal:
             self.ended = True
             return False
         self.stream.feed(data)
+        self.raw += data
         return True
 
     def wait_for(self, predicate: Callable[["Terminal"], bool], what: str, timeout: float = 5.0) -> None:
