@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import re
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 
