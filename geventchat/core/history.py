@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Protocol
 
-EVENTS = frozenset({"JOIN", "PART", "QUIT", "NICK"})
+EVENTS = frozenset({"JOIN", "PART", "QUIT", "NICK", "KICK", "TOPIC", "MODE"})
 """Lines kept besides messages; replayed only to clients with draft/event-playback."""
 
 MESSAGES = frozenset({"PRIVMSG", "NOTICE"})
@@ -106,7 +106,7 @@ class HistoryStore(Protocol):
         """Lines between two references, both excluded, counted from `start` (either direction)."""
 
     def targets(self, targets: list[str], start: float, end: float, limit: int) -> list[tuple[str, float]]:
-        """Of these targets, those with lines between two times, with their latest line's time."""
+        """Of these targets, those with messages between two times, with their latest message's time."""
 
     def find(self, msgid: str) -> Entry | None:
         """The line with this msgid, if it is still kept."""

@@ -128,7 +128,8 @@ class SqliteHistory:
             found = []
             for target in targets:
                 row = self._db.execute(
-                    "SELECT MAX(time) FROM lines WHERE target = ? AND time > ? AND time < ?", (target, low, high)
+                    "SELECT MAX(time) FROM lines WHERE target = ? AND time > ? AND time < ? "
+                    "AND command IN ('PRIVMSG', 'NOTICE')", (target, low, high)
                 ).fetchone()
                 if row[0] is not None:
                     found.append((target, row[0]))

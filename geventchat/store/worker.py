@@ -28,7 +28,18 @@ class StoreWorker:
         self._timers: list[gevent.Greenlet] = []
 
     def run(self, work):
-        return self.pool.apply(work)
+        """Run `work()` on the worker thread; its result, or its exception raised here (not printed there)."""
+
+        def guarded():
+            try:
+                return True, work()
+            except Exception as error:  # noqa: BLE001 - handed back to the caller, who decides
+                return False, error
+
+        ok, value = self.pool.apply(guarded)
+        if not ok:
+            raise value
+        return value
 
     def every(self, seconds: float, job, name: str) -> None:
         """Run `job()` every `seconds` until stop(); a failure is logged and the timer goes on."""
@@ -51,7 +62,9 @@ class StoreWorker:
 def open_sqlite_history(config: Config, worker: StoreWorker) -> SqliteHistory:
     """The history file in the data directory (both created on first run), flushed and pruned on timers."""
     settings = config.history
-    path = Path(config.server.data_dir).expanduser() / "history.sqlite3"
+    folder = Path(config.server.data_dir).expanduser()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "history.sqlite3"
     store = SqliteHistory(path, settings.history_max_age * DAY, settings.history_max_lines, run=worker.run)
     worker.every(settings.history_flush, store.flush, "writing history")
     worker.every(settings.history_prune_interval, lambda: store.prune(time.time()), "pruning history")
