@@ -19,8 +19,8 @@ from geventchat.argtypes import port, positive, room
 from geventchat.protocol.names import valid_nick
 
 from .address import AddressError, split_address
-from .config import (DEFAULT_PORT, DEFAULT_TLS_PORT, NICK_POLL, PASTE_CONFIRM_LINES, REFUSED_RETRY, SEND_BURST,
-                     SEND_RATE, ClientConfig, TlsConfig)
+from .config import (CONNECT_TIMEOUT, DEFAULT_PORT, DEFAULT_TLS_PORT, NICK_POLL, PASTE_CONFIRM_LINES,
+                     REFUSED_RETRY, SEND_BURST, SEND_RATE, ClientConfig, TlsConfig)
 from .tls import FingerprintError, describe_tls_error, make_context, parse_fingerprint
 
 NICK_MAX = 64
@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     limits.add_argument("--refused-retry", type=positive(float), default=REFUSED_RETRY, metavar="SECONDS",
                         help="after the server refuses us for being full or for too many connections, wait "
                              f"this long before trying again (default {REFUSED_RETRY:g})")
+    limits.add_argument("--connect-timeout", type=positive(float), default=CONNECT_TIMEOUT, metavar="SECONDS",
+                        help=f"seconds to connect (and finish the TLS handshake) before trying again "
+                             f"(default {CONNECT_TIMEOUT:g})")
     limits.add_argument("--nick-poll", type=positive(float), default=NICK_POLL, metavar="SECONDS",
                         help="under a fallback nick, ask this often whether ours is free, on servers "
                              f"without MONITOR (default {NICK_POLL:g})")
@@ -97,7 +100,8 @@ def config_from_args(argv: list[str] | None) -> ClientConfig:
                         username=args.username, room=args.room, reconnect=not args.no_reconnect,
                         plain=args.plain, tls=_tls(parser, args), send_burst=args.send_burst,
                         send_rate=args.send_rate, paste_lines=args.paste_lines,
-                        refused_retry=args.refused_retry, nick_poll=args.nick_poll)
+                        refused_retry=args.refused_retry, nick_poll=args.nick_poll,
+                        connect_timeout=args.connect_timeout)
 
 
 def _wants_tls(args: argparse.Namespace) -> bool:

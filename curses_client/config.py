@@ -24,6 +24,9 @@ REFUSED_RETRY = 300.0
 """Seconds before retrying after a refusal that retrying soon would not change (server full, too many
 connections from this host)."""
 
+CONNECT_TIMEOUT = 30.0
+"""Seconds for the TCP connect and the TLS handshake before the attempt counts as failed."""
+
 NICK_POLL = 60.0
 """Seconds between ISON checks for our nick while we use a fallback (servers without MONITOR)."""
 
@@ -54,3 +57,4 @@ class ClientConfig:
     paste_lines: int = PASTE_CONFIRM_LINES
     refused_retry: float = REFUSED_RETRY
     nick_poll: float = NICK_POLL
+    connect_timeout: float = CONNECT_TIMEOUT

@@ -245,6 +245,8 @@ class Session:
     def timeout(self, now: float) -> float:
         """Seconds until the next timer is due (at most 1, so the clock on screen stays fresh)."""
         due = [now + 1.0]
+        if self.conn is not None and not self.conn.connected:
+            due.append(self.last_heard + self.config.connect_timeout)
         for when in (self.retry_at, self.state.join_due, self.quitting_until, self.next_ison,
                      self.pacer.next_at(now) if self.conn is not None and self.conn.connected else None):
             if when is not None:
@@ -275,6 +277,10 @@ class Session:
                 state.detail = detail
                 state.changed = True
         conn = self.conn
+        if conn is not None and not conn.connected and now - self.last_heard >= self.config.connect_timeout:
+            what = "the TLS handshake" if conn.stage.value == "handshake" else "the connection"
+            self._failed_attempt(f"no answer to {what} in {_duration(self.config.connect_timeout)}", now)
+            return
         if conn is None or not conn.connected:
             return
         if conn.buffered():

@@ -300,3 +300,25 @@ def test_the_welcome_block_is_shown_once() -> None:
     texts = [line.text for line in session.state.scrollback]
     assert texts.count("- be nice") == 1 and texts.count("Welcome to the test net") == 1
     assert "Reconnected to irc.test as alice" in texts
+
+
+def test_a_tls_handshake_nobody_answers_times_out() -> None:
+    from curses_client.config import TlsConfig
+    from curses_client.connection import Connection
+    from curses_client.tls import make_context
+
+    client_sock, server_sock = socket.socketpair()
+    client_sock.setblocking(False)
+    tls = TlsConfig(enabled=True, insecure=True)
+    config = ClientConfig("127.0.0.1", 1, "alice", "Alice", "alice", tls=tls, connect_timeout=30.0)
+    session = Session(config, ChatState(nick="alice", server="127.0.0.1:1"))
+    session.conn = Connection(client_sock, tls, make_context(tls), "127.0.0.1")
+    session.conn._connected()   # TCP is up; the handshake starts and the other side never answers
+    session.last_heard = T0
+    session.tick(T0 + 10)
+    assert session.conn is not None and session.timeout(T0 + 10) <= 20
+    session.tick(T0 + 30)
+    assert session.conn is None
+    texts = [line.text for line in session.state.scrollback]
+    assert any("no answer to the TLS handshake in 30s" in text for text in texts), texts
+    server_sock.close()
