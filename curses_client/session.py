@@ -56,6 +56,7 @@ class Session:
         self.held: deque[tuple[str, bool]] = deque()  # (line, pasted) typed before we could send them
         self.pacer = Pacer(config.send_burst, config.send_rate)
         self.quitting_until: float | None = None
+        self.reconnect_at: float | None = None   # /reconnect: connect again when the old link has closed
         self.next_ison: float | None = None
         self.monitoring = False
         self.done = False
@@ -167,19 +168,31 @@ class Session:
         self._flush(now)
 
     def reconnect(self, now: float) -> None:
-        """`/reconnect`: leave the current connection (if any) and connect again now."""
+        """`/reconnect`: leave the current connection (if any) and connect again now.
+
+        A QUIT goes first, and the new connection waits until the server has
+        closed the old one (or QUIT_GRACE has passed), so our nick is free again.
+        """
         self.state.status(now, f"Reconnecting to {self.address}")
-        if self.conn is not None:
-            if self.conn.connected:
-                self._drop_waiting(now, say=True)
-                self._send(("QUIT", "Reconnecting"), now)
-                self._flush(now)
-            self.conn.close()
-            self.conn = None
         self.retry_at = None
         self.backoff = BACKOFF_FIRST
         self.gave_up = None
         self.exit_status = 0
+        if self.conn is not None and self.conn.connected:
+            self._drop_waiting(now, say=True)
+            self.state.quitting = True
+            self._send(("QUIT", "Reconnecting"), now)
+            self._flush(now)
+            self.reconnect_at = now + QUIT_GRACE
+            return
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+        self._connect_again(now)
+
+    def _connect_again(self, now: float) -> None:
+        self.reconnect_at = None
+        self.state.refusal = None
         if self.addresses:
             self._try(0, now)
         else:
@@ -247,7 +260,7 @@ class Session:
         due = [now + 1.0]
         if self.conn is not None and not self.conn.connected:
             due.append(self.last_heard + self.config.connect_timeout)
-        for when in (self.retry_at, self.state.join_due, self.quitting_until, self.next_ison,
+        for when in (self.retry_at, self.state.join_due, self.quitting_until, self.next_ison, self.reconnect_at,
                      self.pacer.next_at(now) if self.conn is not None and self.conn.connected else None):
             if when is not None:
                 due.append(when)
@@ -265,6 +278,11 @@ class Session:
             return
         if self.lookup is not None:
             self._looked_up(now)
+        if self.reconnect_at is not None and now >= self.reconnect_at:
+            if self.conn is not None:
+                self.conn.close()
+                self.conn = None
+            self._connect_again(now)
         if self.retry_at is not None and now >= self.retry_at:
             self.retry_at = None
             if self.addresses:
@@ -487,6 +505,9 @@ class Session:
         self._drop_waiting(now, say=self.quitting_until is None)
         if self.quitting_until is not None:
             self.done = True
+            return
+        if self.reconnect_at is not None:  # the server closed the link we left with /reconnect
+            self._connect_again(now)
             return
         refusal = state.refusal
         state.refusal = None

@@ -130,8 +130,9 @@ def test_reconnect_command(spawn, chat_server) -> None:
     alice.send_line("/reconnect")
     bob.expect(r"^:alice!\S+ QUIT :Reconnecting$")
     bob.expect(r"^:alice!\S+ JOIN #lobby")
-    alice.wait_pane("Reconnected to irc.test as alice")
+    alice.wait_pane("Reconnected to irc.test as alice")    # the old link closed first: the nick was free
     alice.wait_status("#lobby (2 users)")
+    assert not any("!!!" in row for row in alice.pane()), alice.dump()   # leaving on purpose is no error
     bob.close()
 
 
