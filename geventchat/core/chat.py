@@ -29,7 +29,7 @@ from .channels import Channel, Channels
 from .context import Context
 from .flood import FREE, LIVENESS, TokenBucket
 from .handlers import COMMANDS
-from .history import HistoryStore, Ref
+from .history import HistoryStore, Ref, StoreError
 from .outbox import MessageIds, Outbox, server_time
 from .session import PLAIN_TCP, Session, TransportInfo
 from .state import Registry, User
@@ -324,7 +324,12 @@ class Chat:
         read_marker = None
         if "draft/read-marker" in session.caps:
             def read_marker() -> None:
-                self.tell_read_marker(session, channel.name, self.read_marker(session, channel.folded))
+                try:
+                    marker = self.read_marker(session, channel.folded)
+                except StoreError as error:
+                    log.error("read marker of %s for %s failed: %s", channel, session.uid, error)
+                    return
+                self.tell_read_marker(session, channel.name, marker)
         replies.names(ctx, channel, before_end=read_marker)
         self._playback(session, channel.name, channel.folded, now)
 
@@ -346,7 +351,11 @@ class Chat:
         count = self.config.history.history_playback
         if self.history is None or not count or "draft/chathistory" in session.caps:
             return
-        entries = self.history.before(folded, Ref(time=now), count, events=False)
+        try:
+            entries = self.history.before(folded, Ref(time=now), count, events=False)
+        except StoreError as error:
+            log.error("playback of %s to %s failed: %s", channel, session.uid, error)
+            return
         if entries:
             batch = self.outbox.open_batch(session, "chathistory", channel)
             self.outbox.replay(session, entries, batch, time_in_text=True)
