@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import signal
-import sqlite3
 import sys
+from pathlib import Path
 from typing import NoReturn
 
 from . import __version__, argtypes, config_text, logs
@@ -145,14 +145,19 @@ def main(argv: list[str] | None = None) -> int:
 
     from .server import ChatServer, ListenError
 
-    from .store.worker import StoreWorker, open_sqlite_history
+    from .core.history import StoreError
+    from .store.worker import DataDirInUse, StoreWorker, claim_data_dir, open_sqlite_history
 
     worker = StoreWorker()
     history = None
     if config.history_store == "sqlite":
         try:
+            claim_data_dir(Path(config.server.data_dir).expanduser())
             history = open_sqlite_history(config, worker)
-        except (OSError, sqlite3.Error) as error:
+        except DataDirInUse as error:
+            print(f"chat-server: the data directory {error}", file=sys.stderr)
+            return 1
+        except (OSError, StoreError) as error:
             print(f"chat-server: cannot keep history in {config.server.data_dir}: {error}", file=sys.stderr)
             return 1
     node = None

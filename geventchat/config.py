@@ -1,10 +1,10 @@
 """Every setting and limit of the server, one field each, with its default and its flag.
 
-Settings are grouped in sections (server, listeners, limits, flood, network,
-metrics) that the config file follows one to one: a field's name is its key
-in its section's table (config_file.py). Each field carries its command-line
-flag in its metadata, so cli.py builds the parser from these dataclasses: a
-default is written once, here. The metadata also says whether a running
+Settings are grouped in sections (server, listeners, limits, channels, flood,
+history, network, web, metrics) that the config file follows one to one: a
+field's name is its key in its section's table (config_file.py). Each field
+carries its command-line flag in its metadata, so cli.py builds the parser
+from these dataclasses: a default is written once, here. The metadata also says whether a running
 server takes a new value on reload (`reload=True`; otherwise a change waits
 for a restart) and whether the value is a secret that printed configurations
 mask. The defaults suit a public server (see PROTOCOL.md, Liveness and limits).
@@ -213,6 +213,34 @@ class NetworkConfig:
 
 
 @dataclass
+class WebConfig:
+    """The web listener: the chat page, and IRC over WebSocket for it and other web clients."""
+
+    port: int | None = setting(None, "port serving the chat page and IRC over WebSocket, on any path "
+                                     "(0: any free port; over TLS when --tls-cert is given)",
+                               flag="--web-port", parse=valid.port(0), metavar="PORT", shown="off", example=8080)
+    host: str | None = setting(None, "address the web listener listens on", flag="--web-host", metavar="HOST",
+                               shown="the --host address", example="0.0.0.0")
+    origins: tuple[str, ...] = setting((), "a web page origin allowed to open WebSocket connections besides the "
+                                           "page's own, like https://chat.example.org (repeatable; * for any)",
+                                       flag="--web-origin", parse=valid.origin, metavar="ORIGIN", reload=True)
+    trusted_proxies: tuple[str, ...] = setting((), "a reverse proxy whose X-Forwarded-For names the real client "
+                                                   "(repeatable)", flag="--trusted-proxy", parse=valid.cidr,
+                                               metavar="CIDR")
+    request_timeout: float = setting(10.0, "seconds for a web client to send a request, from connect or from "
+                                           "the end of the previous answer", flag="--web-request-timeout",
+                                     parse=valid.seconds, reload=True)
+    send_timeout: float = setting(10.0, "seconds to send an answer to a web client that reads slowly",
+                                  flag="--web-send-timeout", parse=valid.seconds,
+                                  reload=True)
+    max_request: int = setting(8192, "bytes of one request's head (request line and headers) or body",
+                               flag="--web-max-request", parse=valid.count, metavar="BYTES",
+                               reload=True)
+    max_requests: int = setting(100, "requests one kept-alive web connection may make", flag="--web-max-requests",
+                                parse=valid.count, reload=True)
+
+
+@dataclass
 class MetricsConfig:
     """Prometheus metrics and a health check over HTTP (off unless a port is given)."""
 
@@ -232,6 +260,7 @@ class Config:
     flood: FloodConfig = field(default_factory=FloodConfig)
     history: HistoryConfig = field(default_factory=HistoryConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
 
     DEFAULT_TLS_PORT = 6697
@@ -280,6 +309,7 @@ _SECTIONS: dict[str, type] = {
     "flood": FloodConfig,
     "history": HistoryConfig,
     "network": NetworkConfig,
+    "web": WebConfig,
     "metrics": MetricsConfig,
 }
 

@@ -94,7 +94,11 @@ def example() -> str:
         out.append("")
         for f, _ in fields:
             out.extend(_comment(f))
-            out.append(f"# {f.name} = {toml_value(_example_value(f))}")
+            value = _example_value(f)
+            if value is None:  # a setting added with neither a default nor an example: say what it takes
+                out.append(f"# {f.name} = ...  ({f.metadata.get('metavar') or 'a value'}; not set by default)")
+            else:
+                out.append(f"# {f.name} = {toml_value(value)}")
             out.append("")
     return "\n".join(out)
 
@@ -113,10 +117,10 @@ def _comment(f: dataclasses.Field) -> list[str]:
 
 
 def _example_value(f: dataclasses.Field) -> Any:
-    """The default, or for a setting with none (None, or computed at start) the field's example."""
+    """The default, or for a setting with none (None, or computed at start) the field's example; else None."""
     example = f.metadata.get("example")
     if example is not None:
         return example
     if f.default is not dataclasses.MISSING and f.default is not None:
         return f.default
-    raise ValueError(f"setting {f.name} has no default: give it an example= in config.py")
+    return None

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 LISTENING = re.compile(r"listening on [^ ]+:(\d+)")
 LISTENING_TLS = re.compile(r"listening on [^ ]+:(\d+) .*\(tls\)")
+LISTENING_WEB = re.compile(r"listening on [^ ]+:(\d+) .*\(web\)")
 METRICS = re.compile(r"metrics on (http://[^ /]+:\d+)/metrics")
 SERVER_NAME = "irc.test"
 
@@ -39,6 +40,12 @@ class ServerProcess:
     def metrics_url(self) -> str:
         """`http://host:port` of the metrics listener (the server must have been started with --metrics-port)."""
         return METRICS.search(self.wait_log(METRICS.pattern)).group(1)
+
+    @property
+    def web_address(self) -> tuple[str, int]:
+        """Where the web listener is (the server must have been started with --web-port)."""
+        line = self.wait_log(LISTENING_WEB.pattern)
+        return (self.host, int(LISTENING_WEB.search(line).group(1)))
 
     def log_text(self) -> str:
         return "\n".join(self.log)
