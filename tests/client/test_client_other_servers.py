@@ -64,6 +64,8 @@ def test_registration_against_a_plain_irc_server() -> None:
         user = irc.expect(r"^USER ")
         assert re.fullmatch(r"USER alice \S+ 127\.0\.0\.1 :Alice Tester", user), user
         irc.send(":other.server CAP * LS :multi-prefix sasl")
+        irc.expect(r"^CAP REQ :?multi-prefix$")      # what it uses of what is offered
+        irc.send(":other.server CAP * ACK :multi-prefix")
         irc.expect(r"^CAP :?END$")
         irc.send(":other.server 433 * alice :Nickname is already in use")
         irc.expect(r"^NICK :?alice_$")
@@ -76,7 +78,7 @@ def test_registration_against_a_plain_irc_server() -> None:
         irc.send(":alice_!a@h JOIN #chat", ":other.server 353 alice_ = #chat :alice_ @op +voiced",
                  ":other.server 366 alice_ #chat :End of /NAMES list.", "PING :are-you-there")
         irc.expect(r"^PONG :?are-you-there$")
-        client.wait_out("3 in #chat: alice_ op voiced")
+        client.wait_out("3 in #chat: @op +voiced alice_")
         client.write("hello other server")
         irc.expect(r"^PRIVMSG #chat :hello other server$")
         irc.send(":op!o@h PRIVMSG #chat :welcome, alice_")

@@ -237,7 +237,7 @@ def test_an_error_after_our_quit_is_no_error(pair) -> None:
     server.sock.close()
     session.readable(T0)
     assert session.done
-    last = list(session.state.scrollback)[-1]
+    last = list(session.state.windows.status.scrollback)[-1]
     assert last.kind.value == "status" and "Closing Link" in last.text
 
 

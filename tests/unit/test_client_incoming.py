@@ -26,6 +26,7 @@ def texts(state: ChatState) -> list[str]:
 def fresh(phase: Phase = Phase.CONNECTED) -> ChatState:
     state = ChatState(nick="alice", server="127.0.0.1:6667")
     state.phase = phase
+    state.motd_done = phase is Phase.CONNECTED
     return state
 
 
@@ -55,13 +56,13 @@ def test_welcome_sets_nick_server_and_phase() -> None:
 
 def test_join_names_and_counts() -> None:
     state = joined()
-    assert state.room == "#lobby"
+    assert state.active.name == "#lobby" and state.active.joined
     assert state.nicks() == ["alice", "bob"]
     feed(state, ":carol!c@h JOIN #lobby")
-    assert len(state.members) == 3
+    assert len(state.active.members) == 3
     assert texts(state)[-1] == "carol (c@h) joined #lobby"
     feed(state, ":carol!c@h QUIT :gone fishing")
-    assert len(state.members) == 2
+    assert len(state.active.members) == 2
     assert texts(state)[-1] == "carol quit (gone fishing)"
 
 
@@ -84,8 +85,10 @@ def test_room_message_and_mention() -> None:
 def test_private_message_and_action() -> None:
     state = joined()
     feed(state, ":bob!b@h PRIVMSG alice :psst", ":bob!b@h PRIVMSG #lobby :\x01ACTION waves\x01")
-    private, action = list(state.scrollback)[-2:]
+    [private] = list(state.windows.find("bob").scrollback)
     assert private.kind is Kind.PRIVATE_IN and private.plain().endswith("[msg from bob] psst")
+    assert private.plain(query=True).endswith("<bob> psst")
+    action = list(state.scrollback)[-1]
     assert action.kind is Kind.ACTION and action.plain().endswith("* bob waves")
 
 
