@@ -93,6 +93,14 @@ def _end(state: ChatState) -> list[Reply]:
     return [("CAP", "END")]
 
 
+def at_welcome(state: ChatState, now: float) -> list[Reply]:
+    """Registered: a login wanted from a server that never answered CAP did not happen."""
+    if state.settings.login is not None and state.account is None and state.cap_state == "":
+        state.cap_state = "done"
+        return _login_failed(state, "the server does not speak IRCv3 capabilities (no SASL)", now)
+    return []
+
+
 def identify(state: ChatState, login: Login) -> list[Reply]:
     """/identify on a server with SASL, after registration (SASL 3.2 allows it)."""
     state.login = login

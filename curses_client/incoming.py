@@ -91,7 +91,7 @@ def welcome(state: ChatState, msg: Message, now: float) -> list[Reply]:
     state.welcomed = True
     if state.asked_nick and not state.is_me(state.asked_nick):
         state.note(now, f"You are connected as {state.nick} ({state.asked_nick} was not available)")
-    return []
+    return accounts.at_welcome(state, now)
 
 
 @handles(N.RPL_ISUPPORT)
