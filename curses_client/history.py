@@ -275,7 +275,8 @@ def _prepend(state: ChatState, window: Window, messages: list[Message], asked: A
     if len(messages) < asked.size and not backlog.exhausted:
         backlog.exhausted = True
         first = back.line(back.first).when if len(back) else 0.0
-        back.add_front(Line(first, Kind.MARKER, f"Beginning of the history of {window.name} on the server"))
+        back.add_front(Line(first, Kind.MARKER, f"Beginning of the history of {window.name} on the server",
+                            history=True))
     state.changed = True
 
 

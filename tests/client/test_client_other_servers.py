@@ -8,47 +8,13 @@ from __future__ import annotations
 
 import re
 import socket
-import time
 
 import pytest
 
 from tests.support.piped import Piped
+from tests.support.transcript import Transcript
 
 pytestmark = pytest.mark.timeout(30)
-
-
-class Transcript:
-    """One accepted connection: expect lines from the client, send lines to it."""
-
-    def __init__(self, conn: socket.socket) -> None:
-        self.conn = conn
-        self.buffer = b""
-        self.seen: list[str] = []
-
-    def expect(self, pattern: str, timeout: float = 5.0) -> str:
-        deadline = time.monotonic() + timeout
-        regex = re.compile(pattern)
-        while True:
-            while b"\n" in self.buffer:
-                raw, self.buffer = self.buffer.split(b"\n", 1)
-                line = raw.rstrip(b"\r").decode()
-                self.seen.append(line)
-                if regex.search(line):
-                    return line
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"no line matching {pattern!r}; got:\n" + "\n".join(self.seen))
-            self.conn.settimeout(remaining)
-            try:
-                data = self.conn.recv(4096)
-            except socket.timeout:
-                continue
-            if not data:
-                raise AssertionError(f"closed before {pattern!r}; got:\n" + "\n".join(self.seen))
-            self.buffer += data
-
-    def send(self, *lines: str) -> None:
-        self.conn.sendall(b"".join(line.encode() + b"\r\n" for line in lines))
 
 
 def test_registration_against_a_plain_irc_server() -> None:
