@@ -87,3 +87,17 @@ def test_no_verification_is_said_loudly(tls_server, tls_files, spawn) -> None:
     assert "TLS NOT VERIFIED" in alice.status()
     y = alice.row_of("NOT VERIFIED (--tls-insecure)")
     assert alice.cells(y)[len("HH:MM !!! ")].fg == "red"
+
+
+def test_a_client_certificate_is_presented(tls_server, tls_files, spawn, tmp_path) -> None:
+    """--tls-cert: the server sees our certificate (WHOIS shows its owner the fingerprint it keeps)."""
+    mine = tls_files.ca.issue_cert("alice@example.org")
+    cert = tmp_path / "alice.pem"
+    mine.private_key_and_cert_chain_pem.write_to_path(str(cert))
+    der = ssl.PEM_cert_to_DER_cert(mine.cert_chain_pems[0].bytes().decode())
+    _, port = tls_server.tls_address
+    alice = spawn("alice", "--tls-cert", str(cert), "--tls-ca", str(tls_files.cert.parent / "ca.pem"),
+                  server=tls_server, port=port)
+    alice.send_line("/whois alice")
+    alice.wait_said(f"has client certificate fingerprint {hashlib.sha256(der).hexdigest()}")
+
