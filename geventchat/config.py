@@ -1,9 +1,9 @@
 """Every setting and limit of the server, one field each, with its default and its flag.
 
-Settings are grouped in sections (server, listeners, limits, flood, network)
-that a config file can follow one to one. Each field carries its command-line
-flag in its metadata, so cli.py builds the parser from these dataclasses: a
-default is written once, here. The defaults suit a public server (see
+Settings are grouped in sections (server, listeners, limits, flood, history,
+accounts, opers, network) that a config file can follow one to one. Each
+field carries its command-line flag in its metadata, so cli.py builds the
+parser from these dataclasses: a default is written once, here. The defaults suit a public server (see
 PROTOCOL.md, Liveness and limits).
 """
 
@@ -25,13 +25,15 @@ def setting(
     metavar: str | None = None,
     shown: str | None = None,
     factory: Callable[[], Any] | None = None,
+    secret: bool = False,
 ) -> Any:
     """A Config field with its flag: `flag` defaults to the field's name with dashes.
 
     `parse` turns the flag's text into the value (an argparse type); `shown`
     is what --help prints as the default when the value itself would mislead.
+    `secret`: a password or a hash, which a printed configuration masks.
     """
-    meta = {"help": help, "flag": flag, "parse": parse, "metavar": metavar, "shown": shown}
+    meta = {"help": help, "flag": flag, "parse": parse, "metavar": metavar, "shown": shown, "secret": secret}
     if factory is not None:
         return field(default_factory=factory, metadata=meta)
     return field(default=default, metadata=meta)
@@ -141,6 +143,54 @@ class HistoryConfig:
 
 
 @dataclass
+class AccountsConfig:
+    """Accounts and logins: password hashing, SASL, failed logins, who may register.
+
+    Passwords are hashed with argon2id. The defaults (2 passes over 19 MiB,
+    one lane) are the smallest OWASP recommends: a check costs a core about
+    20 ms, so a node still takes dozens of logins a second, while each guess
+    costs an attacker with a GPU the same 19 MiB of memory.
+    """
+
+    argon2_time_cost: int = setting(2, "argon2id passes over its memory per password hash", parse=valid.count)
+    argon2_memory_cost: int = setting(19456, "argon2id memory per password hash, KiB (at least 8 per lane)",
+                                      parse=valid.count, metavar="KIB")
+    argon2_parallelism: int = setting(1, "argon2id lanes per password hash", parse=valid.count)
+    password_threads: int = setting(2, "threads that hash and check passwords, off the event loop "
+                                       "(at most this many checks run at once; the memory cost each)",
+                                    parse=valid.count)
+    password_min: int = setting(8, "shortest password an account may have", parse=valid.count, metavar="CHARS")
+    password_max: int = setting(300, "longest password, in bytes (a NickServ line must hold it)", parse=valid.count,
+                                metavar="BYTES")
+    sasl_max_bytes: int = setting(2048, "bytes of AUTHENTICATE data one SASL exchange may send", parse=valid.count,
+                                  metavar="BYTES")
+    login_burst: int = setting(5, "failed logins from one address before its attempts are slowed",
+                               parse=valid.count)
+    login_interval: float = setting(10.0, "then seconds between login attempts from that address",
+                                    parse=valid.seconds)
+    account_login_burst: int = setting(10, "failed logins to one account, from anywhere, before its attempts "
+                                           "are slowed", parse=valid.count)
+    account_login_interval: float = setting(5.0, "then seconds between login attempts to that account",
+                                            parse=valid.seconds)
+    register_burst: int = setting(3, "accounts one address may register before it is slowed", parse=valid.count)
+    register_interval: float = setting(600.0, "then seconds between registrations from that address",
+                                       parse=valid.seconds)
+    password: str | None = setting(None, "server password every client must give with PASS: the password, or "
+                                         "its argon2 hash from `chat-server mkpasswd`", metavar="PASSWORD",
+                                   secret=True)
+    require_account: bool = setting(False, "only clients logged in to an account (SASL, PASS account:password) "
+                                           "may register")
+
+
+@dataclass
+class OpersConfig:
+    """Operators: who may KILL, KLINE and WALLOPS, and the hash of each one's password."""
+
+    oper: tuple[str, ...] = setting((), "an operator, NAME:HASH with the hash from `chat-server mkpasswd` "
+                                        "(repeatable)", parse=valid.oper, metavar="NAME:HASH", secret=True)
+
+
+@dataclass
 class NetworkConfig:
     """A network of nodes over Redis (geventchat/network/); no URL: one process alone."""
 
@@ -176,6 +226,8 @@ class Config:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     flood: FloodConfig = field(default_factory=FloodConfig)
     history: HistoryConfig = field(default_factory=HistoryConfig)
+    accounts: AccountsConfig = field(default_factory=AccountsConfig)
+    opers: OpersConfig = field(default_factory=OpersConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
 
     DEFAULT_TLS_PORT = 6697
@@ -222,6 +274,8 @@ _SECTIONS: dict[str, type] = {
     "limits": LimitsConfig,
     "flood": FloodConfig,
     "history": HistoryConfig,
+    "accounts": AccountsConfig,
+    "opers": OpersConfig,
     "network": NetworkConfig,
 }
 
