@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from .context import Context
 
 VERSION = f"geventchat-{__version__}"
-USER_MODES = "i"
+USER_MODES = "iow"
 CHANNEL_MODES = "nt"
 
 
@@ -113,6 +113,10 @@ def whois(ctx: Context, user: User, idle: int) -> None:
     ctx.reply(N.RPL_WHOISUSER, user.nick, user.user, user.host, "*", user.realname)
     ctx.reply(N.RPL_WHOISCHANNELS, user.nick, ctx.chat.lobby)
     ctx.reply(N.RPL_WHOISSERVER, user.nick, user.server or server.name, f"{server.network} server")
+    if "o" in user.modes:
+        ctx.reply(N.RPL_WHOISOPERATOR, user.nick, "is an IRC operator")
+    if user.account:
+        ctx.reply(N.RPL_WHOISACCOUNT, user.nick, user.account, "is logged in as")
     if user.secure:
         ctx.reply(N.RPL_WHOISSECURE, user.nick, "is using a secure connection")
     certfp = ctx.session.transport.certfp
@@ -122,5 +126,5 @@ def whois(ctx: Context, user: User, idle: int) -> None:
 
 
 def who_line(ctx: Context, mask: str, user: User) -> None:
-    flags = "G" if user.away else "H"
+    flags = ("G" if user.away else "H") + ("*" if "o" in user.modes else "")
     ctx.reply(N.RPL_WHOREPLY, mask, user.user, user.host, user.server, user.nick, flags, f"0 {user.realname}")

@@ -29,7 +29,7 @@ def quits(chat: Chat, users: list[User], reason: str) -> None:
 def join(chat: Chat, user: User) -> None:
     chat.outbox.to_channel(
         chat.lobby_folded, Message("JOIN", (chat.lobby,), user.prefix), time.time(), here_only=True,
-        extended=Message("JOIN", (chat.lobby, "*", user.realname), user.prefix),
+        extended=Message("JOIN", (chat.lobby, user.account or "*", user.realname), user.prefix),
     )
 
 

@@ -11,6 +11,7 @@ from ...protocol.message import Message
 from ...protocol.names import casefold
 from .. import replies
 from ..context import Context, IrcError
+from .opers import WALLOPS
 
 
 def _is_lobby(ctx: Context, name: str) -> bool:
@@ -56,8 +57,9 @@ def topic(ctx: Context, msg: Message) -> None:
 def mode(ctx: Context, msg: Message) -> None:
     """MODE <target> [<modes> [<params>]]
 
-    Own user modes are kept and echoed; the lobby reports `+nt` and an empty
-    ban list; channel modes cannot be changed.
+    Own user modes are kept and echoed (`+w` to hear WALLOPS; `+o` comes only
+    from OPER, `-o` gives it up); the lobby reports `+nt` and an empty ban
+    list; channel modes cannot be changed.
     """
     chat = ctx.chat
     target = msg.params[0]
@@ -86,11 +88,17 @@ def mode(ctx: Context, msg: Message) -> None:
         if char in "+-":
             adding = char == "+"
             applied += char
+        elif char == "o" and adding:
+            continue  # only OPER gives +o
         elif char in replies.USER_MODES:
             (modes.add if adding else modes.discard)(char)
             applied += char
         else:
             ctx.reply(N.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
+    if "o" not in modes:
+        ctx.session.oper = None
+    if ("w" in modes) != ("w" in user.modes):  # +w: hear WALLOPS
+        (chat.bus.join if "w" in modes else chat.bus.part)(user.uid, WALLOPS)
     user.modes = "".join(sorted(modes))
     if applied.strip("+-"):
         ctx.outbox.send(ctx.session, Message("MODE", (user.nick, applied), user.prefix))

@@ -6,14 +6,19 @@ from ...protocol import numerics as N
 from ...protocol.message import Message
 from ...protocol.names import casefold
 from ..caps import AWAY_NOTIFY, TAGS
+from .. import nickserv
 from ..context import Context, IrcError
+from ..history import conversation
 from ..outbox import client_tags
+
+NICKSERV = casefold(nickserv.NICK)
 
 
 def privmsg(ctx: Context, msg: Message) -> None:
     """PRIVMSG <target>{,<target>} :<text>
 
-    A target is the lobby (everyone else) or a nick (that user only).
+    A target is the lobby (everyone else), a nick (that user only), or
+    NickServ. Between two logged-in accounts the line is kept in history.
     """
     _relay(ctx, msg, notice=False)
 
@@ -71,13 +76,22 @@ def _relay(ctx: Context, msg: Message, notice: bool, tags_only: bool = False) ->
             ctx.outbox.to_channel(chat.lobby_folded, line, ctx.now, sender=session, echo=echo, tags=tags,
                                   needs=needs)
             continue
+        if casefold(target) == NICKSERV:
+            if not notice and not tags_only:
+                if echo:
+                    ctx.outbox.send(session, Message(command, (nickserv.NICK, *text), sender.prefix))
+                nickserv.handle(ctx, text[0])  # never relayed, never kept
+            continue
         recipient = chat.registry.find(target)
         if recipient is None:
             if not notice:
                 ctx.reply(N.ERR_NOSUCHNICK, target, "No such nick/channel")
             continue
         line = Message(command, (recipient.nick, *text), sender.prefix)
-        ctx.outbox.to_user(recipient.uid, line, ctx.now, sender=session, echo=echo, tags=tags, needs=needs)
+        # kept only between two accounts: only they can read it back
+        kept = conversation(sender.account, recipient.account) if sender.account and recipient.account else None
+        ctx.outbox.to_user(recipient.uid, line, ctx.now, sender=session, echo=echo, tags=tags, needs=needs,
+                           keep_as=kept)
         if recipient.away and not notice and not tags_only:
             ctx.reply(N.RPL_AWAY, recipient.nick, recipient.away)
 
