@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import getpass
 import logging
 import signal
 import sqlite3
@@ -75,10 +76,36 @@ def usage_problems(config: Config) -> list[str]:
         problems.append("--tls-key needs --tls-cert PATH")
     if config.history.history == "redis" and not config.network.redis:
         problems.append("--history redis needs --redis URL (a single process keeps history with sqlite)")
+    accounts = config.accounts
+    if accounts.argon2_memory_cost < 8 * accounts.argon2_parallelism:
+        problems.append("--argon2-memory-cost must be at least 8 KiB per lane (8 x --argon2-parallelism)")
     return problems
 
 
+def mkpasswd(argv: list[str]) -> int:
+    """chat-server mkpasswd [flags]: a password from standard input, or asked for twice at a terminal,
+    printed as its argon2id hash (with the --argon2-* costs given) for --oper NAME:HASH or --password."""
+    config = config_from_args(argv)
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            print("chat-server mkpasswd: the two passwords differ", file=sys.stderr)
+            return 1
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        print("chat-server mkpasswd: no password given (on standard input, or typed at the prompt)", file=sys.stderr)
+        return 2
+    from .passwords import Argon2Hasher
+
+    print(Argon2Hasher(config.accounts).hash(password))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["mkpasswd"]:
+        return mkpasswd(args[1:])
     config = config_from_args(argv)
     network = config.network
     if network.redis and network.workers == 1:
@@ -100,15 +127,25 @@ def main(argv: list[str] | None = None) -> int:
 
     from .server import ChatServer, ListenError
 
-    from .store.worker import StoreWorker, open_sqlite_history
+    from .core.chat import Chat
+    from .passwords import Argon2Hasher
+    from .store.worker import StoreWorker, open_sqlite_accounts, open_sqlite_history
 
     worker = StoreWorker()
-    history = None
+    hashing = StoreWorker(config.accounts.password_threads)
+    hasher = Argon2Hasher(config.accounts, run=hashing.run)
+    history = accounts = None
     if config.history_store == "sqlite":
         try:
             history = open_sqlite_history(config, worker)
         except (OSError, sqlite3.Error) as error:
             print(f"chat-server: cannot keep history in {config.server.data_dir}: {error}", file=sys.stderr)
+            return 1
+    if not network.redis:  # a network keeps its accounts in Redis
+        try:
+            accounts = open_sqlite_accounts(config, worker)
+        except (OSError, sqlite3.Error) as error:
+            print(f"chat-server: cannot keep accounts in {config.server.data_dir}: {error}", file=sys.stderr)
             return 1
     node = None
     if network.redis:
@@ -117,9 +154,10 @@ def main(argv: list[str] | None = None) -> int:
         except ImportError as error:
             print(f"chat-server: --redis needs redis-py ({error}); install geventchat[redis]", file=sys.stderr)
             return 2
-        node = NetworkNode(config, history=history)
+        node = NetworkNode(config, history=history, hasher=hasher)
     try:
-        server = ChatServer(config, chat=node.chat if node else None, history=history)
+        chat = node.chat if node else Chat(config, history=history, accounts=accounts, bans=accounts, hasher=hasher)
+        server = ChatServer(config, chat=chat, history=history)
         server.start()
     except ValueError as error:  # a TLS certificate or key that cannot be used
         print(f"chat-server: {error}", file=sys.stderr)
@@ -145,7 +183,10 @@ def main(argv: list[str] | None = None) -> int:
         node.stop()
     if history is not None:
         history.close()
+    if accounts is not None:
+        accounts.close()
     worker.stop()
+    hashing.stop()
     return 0
 
 

@@ -16,6 +16,7 @@ from gevent.threadpool import ThreadPool
 
 from ..config import Config
 from .sqlite import SqliteHistory
+from .sqlite_accounts import SqliteAccounts
 
 log = logging.getLogger("geventchat")
 
@@ -23,8 +24,10 @@ DAY = 86400.0
 
 
 class StoreWorker:
-    def __init__(self) -> None:
-        self.pool = ThreadPool(1)
+    """Work on threads of its own: one for the stores (order kept), several for password hashes."""
+
+    def __init__(self, threads: int = 1) -> None:
+        self.pool = ThreadPool(threads)
         self._timers: list[gevent.Greenlet] = []
 
     def run(self, work):
@@ -69,4 +72,12 @@ def open_sqlite_history(config: Config, worker: StoreWorker) -> SqliteHistory:
     worker.every(settings.history_flush, store.flush, "writing history")
     worker.every(settings.history_prune_interval, lambda: store.prune(time.time()), "pruning history")
     log.info("history kept in %s", path)
+    return store
+
+
+def open_sqlite_accounts(config: Config, worker: StoreWorker) -> SqliteAccounts:
+    """Accounts and K-lines in the data directory, beside the history (the file made with the first one)."""
+    path = Path(config.server.data_dir).expanduser() / "accounts.sqlite3"
+    store = SqliteAccounts(path, run=worker.run)
+    log.info("accounts kept in %s", path)
     return store
