@@ -7,17 +7,19 @@ transcript: what a client says, what it and others get.
 from __future__ import annotations
 
 from geventchat.core.chat import Chat
+from geventchat.core.session import TransportInfo
 from geventchat.protocol.message import MAX_LINE
 
 
 class Peer:
     def __init__(self, chat: Chat, nick: str | None = None, now: float = 1000.0, host: str = "127.0.0.1",
-                 caps: str = "") -> None:
+                 caps: str = "", transport: TransportInfo | None = None) -> None:
         self.chat = chat
         self.raw: list[bytes] = []  # every line queued for this client, as bytes
         self.hung_up = 0
         self.broken = False  # a transport bug: send() raises
-        self.session = chat.connect(host, self._send, self._hang_up, now)
+        self.session = chat.connect(host, self._send, self._hang_up, now,
+                                    transport or TransportInfo(ip=host))
         self._read = 0
         if caps:
             self.say(f"CAP REQ :{caps}", now=now)
