@@ -29,7 +29,8 @@ MAX_PARAMS = 15
 
 _UNSAFE = str.maketrans({"\r": " ", "\n": " ", "\0": " "})
 
-_TEXT_COMMANDS = frozenset({"PRIVMSG", "NOTICE", "QUIT", "ERROR", "PART", "PONG", "KILL", "TOPIC", "AWAY", "CAP"})
+_TEXT_COMMANDS = frozenset({"PRIVMSG", "NOTICE", "QUIT", "ERROR", "PART", "PONG", "KILL", "TOPIC", "AWAY", "CAP",
+                            "WALLOPS"})
 """Verbs whose last parameter is free text: always written with a `:`, as most servers do."""
 
 
