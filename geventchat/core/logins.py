@@ -98,7 +98,7 @@ class Logins:
         if right and account is not None:
             self._rehash(account, password)
             return Verdict(account)
-        self.failed(address, account.name if account else None, now, how)
+        self.failed(address, now, how, account=account.name if account else None)
         return Verdict()
 
     def check_certfp(self, session: Session, authzid: str, now: float) -> Verdict:
@@ -128,13 +128,17 @@ class Logins:
             right = hmac.compare_digest(hashlib.sha256(given.encode()).digest(),
                                         hashlib.sha256(expected.encode()).digest())
         if not right and count_failure:
-            self.failed(address, None, now, "server password")
+            self.failed(address, now, "PASS", what="the server password")
         return right
 
-    def failed(self, address: str, account: str | None, now: float, how: str) -> None:
-        """Count a failure against the address (and the account, when there is one) and log it."""
+    def failed(self, address: str, now: float, how: str, account: str | None = None,
+               what: str = "no such account") -> None:
+        """Count a failure against the address (and the account, when there is one) and log it.
+
+        `what` names what was guessed at when it is not an account (an operator, the server password).
+        """
         settings = self.chat.config.accounts
-        log.info("login failed: %s from %s (%s)", account or "no such account", address, how)
+        log.info("login failed: %s from %s (%s)", account or what, address, how)
         if self.by_address.spend(address, now):
             log.warning("login: %d failed logins from %s; its attempts are now slowed to one every %gs",
                         settings.login_burst, address, settings.login_interval)

@@ -121,7 +121,7 @@ class Opers:
         right = logins.hasher.verify(found[1] if found else logins.decoy(), password)
         if found and right:
             return found[0], Verdict()
-        logins.failed(address, None, now, f"OPER {found[0]}" if found else "OPER, no such operator")
+        logins.failed(address, now, "OPER", what=f"operator {found[0]}" if found else "no such operator")
         return None, Verdict()
 
     # --- K-lines ---------------------------------------------------------------

@@ -33,9 +33,13 @@ class Closed(Exception):
 
 
 class IrcClient:
-    def __init__(self, address: tuple[str, int], timeout: float = 10.0, tls: ssl.SSLContext | None = None) -> None:
-        """A connection to `address`; over TLS when given a client context (the handshake runs here)."""
-        sock = socket.create_connection(address, timeout=timeout)
+    def __init__(self, address: tuple[str, int], timeout: float = 10.0, tls: ssl.SSLContext | None = None,
+                 source: str | None = None) -> None:
+        """A connection to `address`; over TLS when given a client context (the handshake runs here).
+
+        `source`: the local address to connect from (127.0.0.2 is loopback too: a second address).
+        """
+        sock = socket.create_connection(address, timeout=timeout, source_address=(source, 0) if source else None)
         self.sock = tls.wrap_socket(sock, server_hostname="localhost") if tls is not None else sock
         self.timeout = timeout
         self._buffer = b""

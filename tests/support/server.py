@@ -16,6 +16,9 @@ LISTENING = re.compile(r"listening on [^ ]+:(\d+)")
 LISTENING_TLS = re.compile(r"listening on [^ ]+:(\d+) .*\(tls\)")
 SERVER_NAME = "irc.test"
 
+CHEAP_ARGON2 = ("--argon2-time-cost", "1", "--argon2-memory-cost", "8", "--argon2-parallelism", "1")
+"""The cheapest password hashes the flags allow: argon2 is slow on purpose, tests check rules, not cost."""
+
 
 @dataclass
 class ServerProcess:
