@@ -146,3 +146,10 @@ def default_data_dir() -> str:
 
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return os.path.join(base, "geventchat")
+
+
+def lobby(text: str) -> str | None:
+    """The lobby's channel name, or `none` for no lobby."""
+    if text == "none":
+        return None
+    return room("#", "channel")(text)

@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         group = p.add_argument_group(kind.__doc__.splitlines()[0].rstrip("."))
         for f, dest in fields:
             meta = f.metadata
-            options = {"dest": dest, "default": None, "help": _help(f)}
+            options = {"dest": dest, "default": argparse.SUPPRESS, "help": _help(f)}
             if f.type in ("bool", bool):
                 options["action"] = "store_false" if f.default else "store_true"
             else:
@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 def config_from_args(argv: list[str] | None = None) -> Config:
     """Flags -> Config; a usage error (exit 2) for bad values and bad combinations."""
     parser = build_parser()
-    values = {k: v for k, v in vars(parser.parse_args(argv)).items() if v is not None}
+    values = vars(parser.parse_args(argv))  # only what was given: every default is Config's
     for key, value in values.items():
         if isinstance(value, list):
             values[key] = tuple(value)

@@ -46,8 +46,9 @@ class ServerConfig:
     name: str = setting(None, "name in replies", flag="--server-name", parse=valid.server_name, metavar="NAME",
                         factory=socket.gethostname, shown="the host name")
     network: str = setting("geventchat", "network name in 001 and 005")
-    lobby: str = setting("#lobby", "the channel everyone is in", parse=valid.room("#", "channel"),
-                         metavar="CHANNEL")
+    lobby: str | None = setting("#lobby", "the channel everyone enters on registration ('none': a classic "
+                                          "IRC server, no channel joined for you)", parse=valid.lobby,
+                                metavar="CHANNEL")
     motd_file: str | None = setting(None, "message of the day, one line per line", metavar="PATH")
     resolve: bool = setting(False, "use reverse-DNS names as hosts")
     log_level: str = setting("INFO", "log verbosity: DEBUG, INFO, WARNING or ERROR", parse=valid.log_level, metavar="LEVEL")
@@ -105,6 +106,19 @@ class LimitsConfig:
     recv_size: int = setting(16384, "bytes read from a socket at a time", parse=valid.count, metavar="BYTES")
     refusal_timeout: float = setting(2.0, "seconds to send a refused connection its ERROR line", parse=valid.seconds)
     resolve_timeout: float = setting(3.0, "seconds to wait for a reverse-DNS answer (--resolve)", parse=valid.seconds)
+
+
+@dataclass
+class ChannelsConfig:
+    """Channels: how many, how long their names, topics and lists may be."""
+
+    max_channels_per_user: int = setting(20, "channels one user may be in (ISUPPORT CHANLIMIT)", parse=valid.count)
+    max_channels: int = setting(10_000, "channels on the server", parse=valid.count)
+    topiclen: int = setting(390, "longest topic (TOPICLEN)", parse=valid.count)
+    kicklen: int = setting(255, "longest kick reason (KICKLEN)", parse=valid.count)
+    maxlist: int = setting(100, "entries in each of a channel's ban, exception and invite lists (MAXLIST)",
+                           parse=valid.count)
+    modes_per_command: int = setting(4, "modes with a parameter in one MODE command (MODES)", parse=valid.count)
 
 
 @dataclass
@@ -224,6 +238,7 @@ class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     listeners: ListenersConfig = field(default_factory=ListenersConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
+    channels: ChannelsConfig = field(default_factory=ChannelsConfig)
     flood: FloodConfig = field(default_factory=FloodConfig)
     history: HistoryConfig = field(default_factory=HistoryConfig)
     accounts: AccountsConfig = field(default_factory=AccountsConfig)
@@ -272,6 +287,7 @@ _SECTIONS: dict[str, type] = {
     "server": ServerConfig,
     "listeners": ListenersConfig,
     "limits": LimitsConfig,
+    "channels": ChannelsConfig,
     "flood": FloodConfig,
     "history": HistoryConfig,
     "accounts": AccountsConfig,

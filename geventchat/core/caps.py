@@ -25,6 +25,7 @@ AWAY_NOTIFY = 1 << 4  # away-notify: AWAY lines about others
 SETNAME = 1 << 5  # setname: SETNAME lines about others
 ACCOUNT_NOTIFY = 1 << 6  # account-notify: ACCOUNT lines about others
 REDACTION = 1 << 7  # draft/message-redaction: REDACT lines
+INVITE_NOTIFY = 1 << 8  # invite-notify: INVITE lines to a channel's operators
 
 VIEW_BITS = {
     "server-time": TIME,
@@ -35,6 +36,7 @@ VIEW_BITS = {
     "setname": SETNAME,
     "account-notify": ACCOUNT_NOTIFY,
     "draft/message-redaction": REDACTION,
+    "invite-notify": INVITE_NOTIFY,
 }
 
 TAG_BITS = {"time": TIME, "account": ACCOUNT_TAG}
@@ -51,6 +53,7 @@ PLAIN_CAPS = (
     "userhost-in-names",
     "away-notify",
     "extended-join",
+    "invite-notify",
     "setname",
     "standard-replies",
 )

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from ..protocol.names import casefold
 
-EVENTS = frozenset({"JOIN", "PART", "QUIT", "NICK"})
+EVENTS = frozenset({"JOIN", "PART", "QUIT", "NICK", "KICK", "TOPIC", "MODE"})
 """Lines kept besides messages; replayed only to clients with draft/event-playback."""
 
 MESSAGES = frozenset({"PRIVMSG", "NOTICE"})

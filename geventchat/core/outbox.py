@@ -83,7 +83,7 @@ class Delivery:
     view, so a channel of plain clients costs what it always cost.
     """
 
-    __slots__ = ("plain", "tags", "time", "channels", "uid", "skip", "needs", "extended", "_lines")
+    __slots__ = ("plain", "tags", "time", "channels", "uid", "uids", "skip", "needs", "extended", "_lines")
 
     def __init__(
         self,
@@ -93,6 +93,7 @@ class Delivery:
         time: float = 0.0,
         channels: tuple[str, ...] = (),
         uid: str | None = None,
+        uids: tuple[str, ...] = (),
         skip: str | None = None,
         needs: int = 0,
         extended: bytes | None = None,
@@ -101,7 +102,8 @@ class Delivery:
         self.tags = tags
         self.time = time
         self.channels = channels  # folded channel names: every member of these, once ...
-        self.uid = uid  # ... or this one user
+        self.uid = uid  # ... or this one user ...
+        self.uids = uids  # ... or these few (a channel's operators)
         self.skip = skip  # uid left out (the sender)
         self.needs = needs
         self.extended = extended
@@ -235,6 +237,7 @@ class Outbox:
         *,
         channels: tuple[str, ...] = (),
         uid: str | None = None,
+        uids: tuple[str, ...] = (),
         sender: Session | None = None,
         echo: bool = False,
         tags: dict[str, str] | None = None,
@@ -268,6 +271,7 @@ class Outbox:
             time=now,
             channels=channels,
             uid=uid,
+            uids=uids,
             skip=sender.uid if sender is not None else None,
             needs=needs,
             extended=format_line(extended.command, *extended.params, prefix=extended.prefix) if extended else None,
@@ -308,6 +312,10 @@ class Outbox:
 
     def to_user(self, uid: str, msg: Message, now: float, **options) -> Delivery:
         return self.relay(msg, now, uid=uid, **options)
+
+    def to_users(self, uids: tuple[str, ...], msg: Message, now: float, **options) -> Delivery:
+        """A few users by uid, one line for all (STATUSMSG to a channel's operators, invite-notify)."""
+        return self.relay(msg, now, uids=uids, **options)
 
     # --- batches and history ------------------------------------------------------
 

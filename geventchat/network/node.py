@@ -88,9 +88,12 @@ class NetworkNode:
         elif kind == E.UID:
             self.bus.deliver_here(E.to_delivery(env))
         elif kind == E.ADD:
-            self.registry.remote_add(from_record(f["user"]))
+            user = from_record(f["user"])
+            self.registry.remote_add(user)
+            self.chat.user_arrived(user)
         elif kind == E.DEL:
             self.registry.remote_remove(f["u"])
+            self.chat.user_gone(f["u"])
         elif kind == E.NICK:
             self.registry.remote_rename(f["u"], f["n"])
         elif kind == E.HELLO:
@@ -116,6 +119,7 @@ class NetworkNode:
         for user in users:
             seen.add(user.uid)
             previous = self.registry.remote_add(user)
+            self.chat.user_arrived(user)
             if previous is None:
                 announce.join(self.chat, user)
             elif previous.nick != user.nick:

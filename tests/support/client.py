@@ -20,7 +20,7 @@ from geventchat.protocol.message import Message, parse
 _tokens = itertools.count(1)
 
 PLAIN_CAPS = ("message-tags server-time echo-message batch labeled-response cap-notify multi-prefix "
-              "userhost-in-names away-notify extended-join setname standard-replies "
+              "userhost-in-names away-notify extended-join invite-notify setname standard-replies "
               "account-notify account-tag sasl=PLAIN,EXTERNAL draft/account-registration=before-connect")
 """What `CAP LS 302` lists on the plain port of a server that keeps no history and has no TLS listener."""
 

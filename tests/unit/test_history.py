@@ -251,8 +251,8 @@ def test_redact_own_line_tells_those_with_the_capability_and_leaves_the_history(
     msgid = tags_of(alice.out[-1])["msgid"]
     watcher.new(), plain.new()
     assert body(alice.say(f"REDACT #lobby {msgid} :typo", now=T0 + 2)[-1]) == \
-        f":alice!alice@127.0.0.1 REDACT #lobby {msgid} typo"
-    assert body(watcher.new()[-1]) == f":alice!alice@127.0.0.1 REDACT #lobby {msgid} typo"
+        f":alice!alice@127.0.0.1 REDACT #lobby {msgid} :typo"
+    assert body(watcher.new()[-1]) == f":alice!alice@127.0.0.1 REDACT #lobby {msgid} :typo"
     assert plain.new() == []
     assert batch_of(alice.say("CHATHISTORY LATEST #lobby * 10", now=T0 + 3))[1] == []
 

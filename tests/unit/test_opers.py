@@ -167,7 +167,7 @@ def test_an_operator_may_redact_anyones_line_at_any_time(chat):
         f":irc.test FAIL REDACT REDACT_FORBIDDEN #lobby {msgid} :You are not authorised to delete this message"]
     witness.new()
     boss.say(f"REDACT #lobby {msgid} :cleanup", now=NOW + 7200)
-    assert witness.new()[-1].endswith(f" :boss!boss@127.0.0.1 REDACT #lobby {msgid} cleanup")
+    assert witness.new()[-1].endswith(f" :boss!boss@127.0.0.1 REDACT #lobby {msgid} :cleanup")
 
 
 @pytest.mark.parametrize("text, seconds", [("30", 1800), ("90s", 90), ("2h", 7200), ("7d", 604800),

@@ -26,16 +26,18 @@ COMMANDS: dict[str, Command] = {
     "CHATHISTORY": Command(history.chathistory),
     "REDACT": Command(history.redact),
     "MARKREAD": Command(history.markread),
-    # the lobby as a channel
+    # channels
     "JOIN": Command(channels.join, 1),
     "PART": Command(channels.part, 1),
     "TOPIC": Command(channels.topic, 1),
-    "MODE": Command(channels.mode, 1),
+    "NAMES": Command(channels.names),
     "LIST": Command(channels.list_),
+    "KICK": Command(channels.kick, 2),
+    "INVITE": Command(channels.invite, 2),
+    "MODE": Command(channels.mode, 1),
     # queries
     "WHOIS": Command(queries.whois),
     "WHO": Command(queries.who),
-    "NAMES": Command(queries.names),
     "LUSERS": Command(queries.lusers),
     "MOTD": Command(queries.motd),
     "VERSION": Command(queries.version),
