@@ -46,9 +46,9 @@ def test_weechat_logs_in_with_sasl_plain_and_keeps_its_nick(server_factory, tmp_
                     env={"HOME": str(tmp_path)})
     try:
         # it joins the lobby as alice, and extended-join shows it the account in brackets
-        term.wait_text("alice [alice]", timeout=20)
-        assert "has joined #lobby" in term.display[term.row_of("alice [alice]")]
-        assert term.input_line().endswith("│[alice]"), term.dump()  # its nick, in the input bar
+        term.wait_for(lambda t: any("alice [alice]" in row and "has joined #lobby" in row for row in t.display)
+                      and t.input_line().endswith("│[alice]"),  # its nick, in the input bar
+                      "alice [alice] joining #lobby, and [alice] in the input bar", timeout=20)
         witness = IrcClient(server.address).register("witness")
         witness.send("WHOIS alice")
         assert witness.expect(r" 330 ") == ":irc.test 330 witness alice alice :is logged in as"
