@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     from .store.worker import StoreWorker, open_sqlite_accounts, open_sqlite_history
 
     worker = StoreWorker()
-    hashing = StoreWorker(config.accounts.password_threads)
+    hashing = StoreWorker(config.accounts.password_threads, nice=min(config.accounts.password_nice, 19))
     hasher = Argon2Hasher(config.accounts, run=hashing.run)
     history = accounts = None
     if config.history_store == "sqlite":

@@ -173,6 +173,9 @@ class AccountsConfig:
     password_threads: int = setting(2, "threads that hash and check passwords, off the event loop "
                                        "(at most this many checks run at once; the memory cost each)",
                                     parse=valid.count)
+    password_nice: int = setting(10, "niceness of the password threads (Linux, 0-19): the event loop, which "
+                                     "every client waits on, gets the CPU before a hash does",
+                                 parse=valid.not_negative(int), metavar="0-19")
     password_min: int = setting(8, "shortest password an account may have", parse=valid.count, metavar="CHARS")
     password_max: int = setting(300, "longest password, in bytes (a NickServ line must hold it)", parse=valid.count,
                                 metavar="BYTES")

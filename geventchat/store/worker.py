@@ -8,6 +8,8 @@ writes and reads keep their order) while only the greenlet that asked waits.
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import time
 from pathlib import Path
 
@@ -24,16 +26,29 @@ DAY = 86400.0
 
 
 class StoreWorker:
-    """Work on threads of its own: one for the stores (order kept), several for password hashes."""
+    """Work on threads of its own: one for the stores (order kept), several for password hashes.
 
-    def __init__(self, threads: int = 1) -> None:
+    `nice` lowers the threads' scheduling priority (Linux schedules threads
+    one by one): password hashes are long on purpose, and the event loop,
+    which every client waits on, should get the CPU before them.
+    """
+
+    def __init__(self, threads: int = 1, nice: int = 0) -> None:
         self.pool = ThreadPool(threads)
+        self.nice = nice
+        self._niced = threading.local()
         self._timers: list[gevent.Greenlet] = []
 
     def run(self, work):
         """Run `work()` on the worker thread; its result, or its exception raised here (not printed there)."""
 
         def guarded():
+            if self.nice and not getattr(self._niced, "done", False):
+                self._niced.done = True
+                try:
+                    os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)
+                except (AttributeError, OSError):
+                    pass  # not Linux, or not allowed: the thread keeps the process's priority
             try:
                 return True, work()
             except Exception as error:  # noqa: BLE001 - handed back to the caller, who decides
