@@ -7,8 +7,8 @@ import dataclasses
 import getpass
 import logging
 import signal
-import sqlite3
 import sys
+from pathlib import Path
 
 from . import __version__, argtypes
 from .config import Config, flag_of, sections_of
@@ -128,8 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     from .server import ChatServer, ListenError
 
     from .core.chat import Chat
+    from .core.history import StoreError
     from .passwords import Argon2Hasher
-    from .store.worker import StoreWorker, open_sqlite_accounts, open_sqlite_history
+    from .store.worker import DataDirInUse, StoreWorker, claim_data_dir, open_sqlite_accounts, open_sqlite_history
 
     worker = StoreWorker()
     hashing = StoreWorker(config.accounts.password_threads, nice=min(config.accounts.password_nice, 19))
@@ -137,14 +138,18 @@ def main(argv: list[str] | None = None) -> int:
     history = accounts = None
     if config.history_store == "sqlite":
         try:
+            claim_data_dir(Path(config.server.data_dir).expanduser())
             history = open_sqlite_history(config, worker)
-        except (OSError, sqlite3.Error) as error:
+        except DataDirInUse as error:
+            print(f"chat-server: the data directory {error}", file=sys.stderr)
+            return 1
+        except (OSError, StoreError) as error:
             print(f"chat-server: cannot keep history in {config.server.data_dir}: {error}", file=sys.stderr)
             return 1
     if not network.redis:  # a network keeps its accounts in Redis
         try:
             accounts = open_sqlite_accounts(config, worker)
-        except (OSError, sqlite3.Error) as error:
+        except (OSError, StoreError) as error:
             print(f"chat-server: cannot keep accounts in {config.server.data_dir}: {error}", file=sys.stderr)
             return 1
     node = None

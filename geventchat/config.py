@@ -1,9 +1,10 @@
 """Every setting and limit of the server, one field each, with its default and its flag.
 
 Settings are grouped in sections (server, listeners, limits, flood, history,
-accounts, opers, network) that a config file can follow one to one. Each
-field carries its command-line flag in its metadata, so cli.py builds the
-parser from these dataclasses: a default is written once, here. The defaults suit a public server (see
+accounts, opers, network, web) that a config file can follow one to one.
+Each field carries its command-line flag in its metadata, so cli.py builds
+the parser from these dataclasses: a default is written once, here. The
+defaults suit a public server (see
 PROTOCOL.md, Liveness and limits).
 """
 
@@ -237,6 +238,32 @@ class NetworkConfig:
 
 
 @dataclass
+class WebConfig:
+    """The web listener: the chat page, and IRC over WebSocket for it and other web clients."""
+
+    port: int | None = setting(None, "port serving the chat page and IRC over WebSocket, on any path "
+                                     "(0: any free port; over TLS when --tls-cert is given)",
+                               flag="--web-port", parse=valid.port(0), metavar="PORT", shown="off")
+    host: str | None = setting(None, "address the web listener listens on", flag="--web-host", metavar="HOST",
+                               shown="the --host address")
+    origins: tuple[str, ...] = setting((), "a web page origin allowed to open WebSocket connections besides the "
+                                           "page's own, like https://chat.example.org (repeatable; * for any)",
+                                       flag="--web-origin", parse=valid.origin, metavar="ORIGIN")
+    trusted_proxies: tuple[str, ...] = setting((), "a reverse proxy whose X-Forwarded-For names the real client "
+                                                   "(repeatable)", flag="--trusted-proxy", parse=valid.cidr,
+                                               metavar="CIDR")
+    request_timeout: float = setting(10.0, "seconds for a web client to send a request, from connect or from "
+                                           "the end of the previous answer", flag="--web-request-timeout",
+                                     parse=valid.seconds)
+    send_timeout: float = setting(10.0, "seconds to send an answer to a web client that reads slowly",
+                                  flag="--web-send-timeout", parse=valid.seconds)
+    max_request: int = setting(8192, "bytes of one request's head (request line and headers) or body",
+                               flag="--web-max-request", parse=valid.count, metavar="BYTES")
+    max_requests: int = setting(100, "requests one kept-alive web connection may make", flag="--web-max-requests",
+                                parse=valid.count)
+
+
+@dataclass
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     listeners: ListenersConfig = field(default_factory=ListenersConfig)
@@ -247,6 +274,7 @@ class Config:
     accounts: AccountsConfig = field(default_factory=AccountsConfig)
     opers: OpersConfig = field(default_factory=OpersConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
+    web: WebConfig = field(default_factory=WebConfig)
 
     DEFAULT_TLS_PORT = 6697
 
@@ -296,6 +324,7 @@ _SECTIONS: dict[str, type] = {
     "accounts": AccountsConfig,
     "opers": OpersConfig,
     "network": NetworkConfig,
+    "web": WebConfig,
 }
 
 

@@ -1,7 +1,8 @@
 """The listening edge: several listeners, one chat; admit or refuse, run a Connection, sweep, shut down.
 
-Every listener (plain IRC, IRC over TLS) shares one Chat, one admission
-policy and one liveness sweep: a client is a client whichever door it came in by.
+Every listener (plain IRC, IRC over TLS, the web listener with its page and
+WebSocket) shares one Chat, one admission policy and one liveness sweep: a
+client is a client whichever door it came in by.
 """
 
 from __future__ import annotations
@@ -29,17 +30,19 @@ log = logging.getLogger("geventchat")
 MakeTransport = Callable[[socket.socket, str], Transport]
 
 
+Handle = Callable[[socket.socket, tuple], None]
+
+
 class ListenError(OSError):
     """A listener could not bind: the message names the address and why."""
 
 
 @dataclass
 class Listener:
-    """One listening socket and how its connections are carried."""
+    """One listening socket and what runs for each connection it accepts."""
 
-    name: str  # "plain", "tls"
+    name: str  # "plain", "tls", "web"
     stream: StreamServer
-    transport: MakeTransport
 
     @property
     def port(self) -> int:
@@ -54,30 +57,38 @@ class ChatServer:
         self.limits = ConnectionLimits(limits.max_clients, limits.max_per_ip, limits.exempt, limits.limit_loopback)
         self.listeners: list[Listener] = []
         self.tls = None
+        self.web = None
         listeners = config.listeners
         recv_size = limits.recv_size
-        self.add_listener("plain", listeners.port, lambda sock, ip: TcpTransport(sock, recv_size, ip))
-        if config.tls_port is not None:
-            from .transports.tls import TlsTransport
+        self.add_listener("plain", listeners.port, self._handler(lambda sock, ip: TcpTransport(sock, recv_size, ip)))
+        if config.tls_port is not None or (config.web.port is not None and listeners.tls_cert):
             from .tls_files import TlsFiles
 
             self.tls = TlsFiles(listeners.tls_cert, listeners.tls_key)  # raises ValueError on a bad pair
+        if config.tls_port is not None:
+            from .transports.tls import TlsTransport
+
             tls = self.tls
             self.add_listener("tls", config.tls_port,
-                              lambda sock, ip: TlsTransport(sock, recv_size, ip, tls.context))
+                              self._handler(lambda sock, ip: TlsTransport(sock, recv_size, ip, tls.context)))
+        if config.web.port is not None:
+            from .web.door import WebDoor
+
+            self.web = WebDoor(self)
+            self.add_listener("web", config.web.port, self.web.handle, host=config.web.host)
         self._sweeper: gevent.Greenlet | None = None
 
-    def add_listener(self, name: str, port: int, transport: MakeTransport) -> Listener:
+    def add_listener(self, name: str, port: int, handle: Handle, host: str | None = None) -> Listener:
         # A Pool (unbounded: admission is ConnectionLimits' job) so that
         # stream.stop(timeout) in shutdown() waits for the queues to flush.
-        host = self.config.listeners.host
-        stream = StreamServer((host, port), self._handler(transport), spawn=Pool())
+        host = host or self.config.listeners.host
+        stream = StreamServer((host, port), handle, spawn=Pool())
         stream.backlog = self.config.listeners.backlog
         if self.config.listeners.reuse_port:
             from .listener import reuseport_listener
 
             stream.set_listener(reuseport_listener(host, port, self.config.listeners.backlog))
-        listener = Listener(name, stream, transport)
+        listener = Listener(name, stream)
         self.listeners.append(listener)
         return listener
 
@@ -101,6 +112,9 @@ class ChatServer:
                      "" if listener.name == "plain" else f" ({listener.name})")
             if listener.name == "tls":
                 self.chat.tls_port = port
+            if listener.name == "web":
+                log.info("chat page at %s://%s:%s/", "https" if self.tls else "http",
+                         "localhost" if host in ("0.0.0.0", "::") else host, port)
         self._sweeper = gevent.spawn(self._sweep_loop)
 
     def serve_forever(self) -> None:
@@ -112,6 +126,8 @@ class ChatServer:
         log.info("shutting down")
         for listener in self.listeners:
             listener.stream.close()
+        if self.web is not None:
+            self.web.close()
         self.chat.shutdown(time.time())
         for listener in self.listeners:
             listener.stream.stop(timeout=self.config.limits.shutdown_grace)
@@ -133,7 +149,8 @@ class ChatServer:
             except Exception:
                 log.exception("bug in the liveness sweep")
 
-    def _handler(self, make_transport: MakeTransport) -> Callable[[socket.socket, tuple], None]:
+    def _handler(self, make_transport: MakeTransport) -> Handle:
+        """An IRC listener's connections: admit or refuse, then a Connection over the listener's transport."""
         def handle(sock: socket.socket, address: tuple) -> None:
             accepted_at = time.time()
             ip = address[0]
@@ -142,11 +159,15 @@ class ChatServer:
                 self._refuse(sock, ip, refusal)
                 return
             try:
-                Connection(self, sock, make_transport(sock, ip), self._host_of(ip), accepted_at).run()
+                self.serve_client(sock, make_transport(sock, ip), ip, accepted_at)
             finally:
                 self.limits.release(ip)
 
         return handle
+
+    def serve_client(self, sock: socket.socket, transport: Transport, ip: str, accepted_at: float) -> None:
+        """Run one admitted client to its end, whichever listener it came by."""
+        Connection(self, sock, transport, self._host_of(ip), accepted_at).run()
 
     def _host_of(self, ip: str) -> str:
         if not self.config.server.resolve:

@@ -1,6 +1,8 @@
 """The TLS certificate and key on disk, loaded into a context, and loaded again on SIGHUP.
 
-Rotation: new connections get the new context; connections already open keep
+Two contexts from the same files: the IRC listener's asks clients for a
+certificate (CertFP), the web listener's does not (a browser would show a
+certificate picker). Rotation: new connections get the new contexts; connections already open keep
 the one they were made with. A reload that fails (a half-written file, a key
 that does not match) keeps the old context and says why.
 """
@@ -21,12 +23,15 @@ class TlsFiles:
         self.cert_file = cert_file
         self.key_file = key_file
         self.context: SSL.Context = server_context(cert_file, key_file)
+        self.web_context: SSL.Context = server_context(cert_file, key_file, client_certs=False)
 
     def reload(self) -> bool:
         try:
-            self.context = server_context(self.cert_file, self.key_file)
+            context = server_context(self.cert_file, self.key_file)
+            web_context = server_context(self.cert_file, self.key_file, client_certs=False)
         except (ValueError, OSError) as error:
             log.warning("TLS certificate not reloaded, the old one stays: %s", error)
             return False
+        self.context, self.web_context = context, web_context
         log.info("TLS certificate reloaded from %s", self.cert_file)
         return True

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from ..protocol.names import casefold, valid_nick
+from .history import StoreError
 
 SERVICE_NICKS = frozenset({"nickserv"})
 """Folded nicks of the service users: nobody may take them or register them as accounts."""
@@ -28,8 +29,9 @@ class Account:
     certfps: tuple[str, ...] = ()  # TLS client certificate fingerprints that log in by SASL EXTERNAL
 
 
-class StoreUnavailable(Exception):
-    """The store cannot be reached just now (a network's Redis is away): the client may try again later."""
+class StoreUnavailable(StoreError):
+    """The account store cannot be reached or written just now (a network's Redis is away, a disk
+    fails): the client is told to try again later, and nobody is disconnected for it."""
 
 
 class AccountStore(Protocol):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable, Protocol
 
-from .outbox import Delivery
+from .delivery import Delivery
 
 Deliver = Callable[[bytes], None]
 """Queue bytes for one client. Must not block and must not re-enter the bus."""

@@ -21,19 +21,20 @@ from ..config import Config
 from ..protocol import numerics as N
 from ..protocol.framing import TOO_LONG, TooLong
 from ..protocol.message import MAX_LINE, MAX_TAGS_SERVER, Message, ParseError, parse
+from ..protocol.websocket import FRAME_OVERHEAD
 from ..protocol.names import casefold
 from . import dispatch, replies
+from .accounts import AccountStore, Hasher, MemoryAccounts
 from .bus import Bus, LocalBus
 from .caps import AWAY_NOTIFY, view_of
 from .channels import Channel, Channels
 from .context import Context
 from .flood import FREE, LIVENESS, TokenBucket
 from .handlers import COMMANDS
-from .accounts import AccountStore, Hasher, MemoryAccounts
-from .history import HistoryStore, Ref
+from .history import HistoryStore, Ref, StoreError
 from .logins import RESERVED, Logins
 from .opers import KLINED, Ban, BanStore, Opers
-from .outbox import MessageIds, Outbox, server_time
+from .outbox import MessageIds, Outbox, framer, server_time
 from .session import PLAIN_TCP, Session, TransportInfo
 from .state import Registry, User
 
@@ -123,16 +124,24 @@ class Chat:
 
         `send(bytes)` queues output and must never block; `hang_up()` is called
         once, after the last line (ERROR) has been queued; `set_line_limit(n)`
-        tells the queue the longest line it may now be given.
+        tells the queue the longest item it may now be given. A transport that
+        frames each line (WebSocket) is given its lines framed: by the session
+        for lines to this client alone, by the bus (once per view) for the rest.
         """
         uid = f"{self._node}{next(self._ids)}"
         if host.startswith(":"):
             host = "0" + host  # an IPv6 host must not start with ':' in a prefix
         flood = self.config.flood
+        deliver = send
+        frame = framer(transport.framing)
+        if frame is not None:
+            send = lambda line: deliver(frame(line))  # noqa: E731 - one closure per framed client
         session = Session(
             uid=uid,
             host=host,
             send=send,
+            deliver=deliver,
+            view=transport.framing,
             hang_up=hang_up,
             connected_at=now,
             last_seen=now,
@@ -142,6 +151,8 @@ class Chat:
         )
         if set_line_limit is not None:
             session.set_line_limit = set_line_limit
+            if transport.framing:
+                set_line_limit(MAX_LINE + FRAME_OVERHEAD)
         self.sessions[uid] = session
         return session
 
@@ -360,7 +371,7 @@ class Chat:
         self.registry.add(user)
         ctx = Context(self, session, now)
         replies.welcome(ctx)
-        self.bus.subscribe(session.uid, session.send, session.view)
+        self.bus.subscribe(session.uid, session.deliver, session.view)
         if self.lobby:
             self.join(session, self.channels.find(self.lobby), "", now)
         self.log_event("register", session, f"{user.prefix} ({user.realname})")
@@ -384,7 +395,12 @@ class Chat:
         read_marker = None
         if "draft/read-marker" in session.caps:
             def read_marker() -> None:
-                self.tell_read_marker(session, channel.name, self.read_marker(session, channel.folded))
+                try:
+                    marker = self.read_marker(session, channel.folded)
+                except StoreError as error:
+                    log.error("read marker of %s for %s failed: %s", channel, session.uid, error)
+                    return
+                self.tell_read_marker(session, channel.name, marker)
         replies.names(ctx, channel, before_end=read_marker)
         self._playback(session, channel.name, channel.folded, now)
 
@@ -402,7 +418,11 @@ class Chat:
         count = self.config.history.history_playback
         if self.history is None or not count or "draft/chathistory" in session.caps:
             return
-        entries = self.history.before(folded, Ref(time=now), count, events=False)
+        try:
+            entries = self.history.before(folded, Ref(time=now), count, events=False)
+        except StoreError as error:
+            log.error("playback of %s to %s failed: %s", channel, session.uid, error)
+            return
         if entries:
             batch = self.outbox.open_batch(session, "chathistory", channel)
             self.outbox.replay(session, entries, batch, time_in_text=True)
@@ -459,13 +479,14 @@ class Chat:
 
     def caps_changed(self, session: Session) -> None:
         """CAP REQ changed what the client sees: its queue and its place in the bus follow."""
-        view = view_of(session.caps)
+        framing = session.transport.framing
+        view = view_of(session.caps) | framing
         tagged = not TAGGED_CAPS.isdisjoint(session.caps)
-        session.set_line_limit(MAX_LINE + MAX_TAGS_SERVER if tagged else MAX_LINE)
+        session.set_line_limit((MAX_LINE + MAX_TAGS_SERVER if tagged else MAX_LINE) + (FRAME_OVERHEAD if framing else 0))
         if view != session.view:
             session.view = view
             if session.registered:
-                self.bus.subscribe(session.uid, session.send, view)
+                self.bus.subscribe(session.uid, session.deliver, view)
 
     def sts_policy(self, session: Session) -> str | None:
         """The `sts` cap's value for this client, or None when there is no policy to give.

@@ -15,7 +15,7 @@ import sqlite3
 from pathlib import Path
 from typing import Callable, TypeVar
 
-from ..core.accounts import Account
+from ..core.accounts import Account, StoreUnavailable
 from ..core.opers import Ban
 from ..protocol.names import casefold
 
@@ -48,9 +48,16 @@ def _call(work: Callable[[], T]) -> T:
 class SqliteAccounts:
     def __init__(self, path: Path, run: Run = _call) -> None:
         self.path = path
-        self._run = run
+        self._edge = run
         self._db: sqlite3.Connection | None = None
-        self._names: set[str] = run(self._open)
+        self._names: set[str] = self._run(self._open)
+
+    def _run(self, work: Callable[[], T]) -> T:
+        """Database work where the edge runs it; a database error is the store being unavailable."""
+        try:
+            return self._edge(work)
+        except sqlite3.Error as error:
+            raise StoreUnavailable(f"{self.path}: {error}") from None
 
     def close(self) -> None:
         self._run(self._close)

@@ -7,6 +7,7 @@ writes and reads keep their order) while only the greenlet that asked waits.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import threading
@@ -77,11 +78,33 @@ class StoreWorker:
         self.pool.kill()
 
 
+class DataDirInUse(Exception):
+    """Another running server keeps its files in this data directory."""
+
+
+def claim_data_dir(folder: Path) -> int:
+    """Make the data directory (first run) and hold it for this process: two servers never share one.
+
+    An exclusive lock on `lock` in the directory, held until the process ends
+    (the kernel lets go of it even after a kill -9); returns the open file.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        raise DataDirInUse(f"{folder} is in use by another server (pid {holder})") from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd
+
+
 def open_sqlite_history(config: Config, worker: StoreWorker) -> SqliteHistory:
-    """The history file in the data directory (both created on first run), flushed and pruned on timers."""
+    """The history file in the data directory, flushed and pruned on timers."""
     settings = config.history
     folder = Path(config.server.data_dir).expanduser()
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / "history.sqlite3"
     store = SqliteHistory(path, settings.history_max_age * DAY, settings.history_max_lines, run=worker.run)
     worker.every(settings.history_flush, store.flush, "writing history")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 LISTENING = re.compile(r"listening on [^ ]+:(\d+)")
 LISTENING_TLS = re.compile(r"listening on [^ ]+:(\d+) .*\(tls\)")
+LISTENING_WEB = re.compile(r"listening on [^ ]+:(\d+) .*\(web\)")
 SERVER_NAME = "irc.test"
 
 CHEAP_ARGON2 = ("--argon2-time-cost", "1", "--argon2-memory-cost", "8", "--argon2-parallelism", "1")
@@ -36,6 +37,12 @@ class ServerProcess:
         """Where the TLS listener is (the server must have been started with a certificate)."""
         line = self.wait_log(LISTENING_TLS.pattern)
         return (self.host, int(LISTENING_TLS.search(line).group(1)))
+
+    @property
+    def web_address(self) -> tuple[str, int]:
+        """Where the web listener is (the server must have been started with --web-port)."""
+        line = self.wait_log(LISTENING_WEB.pattern)
+        return (self.host, int(LISTENING_WEB.search(line).group(1)))
 
     def log_text(self) -> str:
         return "\n".join(self.log)
