@@ -6,6 +6,7 @@ on one node ends a user connected to the other at once.
 
 from __future__ import annotations
 
+from geventchat.core.sasl import encode
 from tests.server.test_accounts import OPER_PASSWORD, PASSWORD, oper_flag, sasl_login
 from tests.support.client import IrcClient
 from tests.support.server import CHEAP_ARGON2
@@ -57,3 +58,23 @@ def test_kline_and_kill_on_one_node_end_users_on_the_other(start_node, client):
     assert again.read_until_closed()[-1] == "ERROR :Closing Link: 127.0.0.2 (K-lined)"
     far.close()
     again.close()
+
+
+def test_with_redis_gone_a_login_is_told_to_try_later_and_the_client_stays(start_node, client, redis_server):
+    n1 = start_node("n1", *CHEAP_ARGON2)
+    maker = client(n1)
+    maker.send("CAP LS 302", "NICK alice", "USER a 0 * :A", f"REGISTER * * {PASSWORD}", "CAP END")
+    maker.expect(r" 366 ")
+    redis_server.stop()
+    n1.wait_log(r"Redis at .* unreachable")
+    c = client(n1)
+    c.send("CAP LS 302", "NICK bob", "USER b 0 * :B", "CAP REQ :sasl", "AUTHENTICATE PLAIN")
+    c.expect(r"^AUTHENTICATE \+$")
+    c.send(*(f"AUTHENTICATE {chunk}" for chunk in encode("", "alice", PASSWORD)))
+    assert c.expect(r" 904 ") == (":n1.test 904 bob :SASL authentication failed: Accounts cannot be reached "
+                                  "just now; try again later")
+    c.send("CAP END")
+    c.expect(r" 001 bob ")  # the chat goes on without accounts
+    maker.send("PRIVMSG NickServ :SET PASSWORD another-one-1")
+    assert maker.expect(r"NOTICE alice") == (
+        ":NickServ!NickServ@n1.test NOTICE alice :Accounts cannot be reached just now; try again later")
