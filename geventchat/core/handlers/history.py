@@ -26,7 +26,8 @@ def chathistory(ctx: Context, msg: Message) -> None:
     """CHATHISTORY <LATEST|BEFORE|AFTER|AROUND> <target> <ref> <limit> | BETWEEN <target> <ref> <ref> <limit>
     | TARGETS <timestamp> <timestamp> <limit>
 
-    IRCv3 draft/chathistory: the lines of a channel the client is in, in a
+    IRCv3 draft/chathistory: the lines of a channel the client is in (or of
+    its private conversation with a nick, kept between two accounts), in a
     `chathistory` batch, oldest first; only PRIVMSG and NOTICE unless it
     negotiated draft/event-playback. Errors are standard replies.
     """
