@@ -136,7 +136,8 @@ class Opers:
                 else:
                     bans[ban.mask] = ban
         except StoreUnavailable as error:
-            log.warning("K-lines not read (the store cannot be reached: %s); read again once it can", error)
+            # a node starts before its link to Redis is up: it reads them once it is
+            log.info("K-lines not read yet (%s): read once the store can be reached", error)
             return
         self._bans = bans
 

@@ -41,7 +41,7 @@ class NetworkNode:
         self.link = RedisLink(config.network, self.name, self.keys)
         self.registry = RedisRegistry(self.link, self.name)
         self.bus = RedisBus(self.link, self.name)
-        accounts = RedisAccounts(self.link.redis, self.keys.prefix)
+        accounts = RedisAccounts(self.link.redis, self.keys.prefix, online=lambda: self.link.connected)
         self.chat = Chat(config, bus=self.bus, registry=self.registry, node=uid_prefix(self.name), history=history,
                          accounts=accounts, bans=accounts, hasher=hasher)
         self.chat.broadcast_control = lambda fields: self.link.send(

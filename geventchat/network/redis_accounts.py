@@ -27,11 +27,8 @@ from ..protocol.names import casefold
 T = TypeVar("T")
 
 
-def _guarded(work: Callable[[], T]) -> T:
-    try:
-        return work()
-    except RedisError as error:
-        raise StoreUnavailable(str(error)) from None
+def _always() -> bool:
+    return True
 
 
 def _record(account: Account) -> str:
@@ -45,35 +42,45 @@ def _account(raw: bytes) -> Account:
 
 
 class RedisAccounts:
-    def __init__(self, redis, prefix: str) -> None:
-        """`redis`: a redis-py client (the node's command pool); `prefix`: the network's key namespace."""
+    def __init__(self, redis, prefix: str, online: Callable[[], bool] = _always) -> None:
+        """`redis`: a redis-py client (the node's command pool); `prefix`: the network's key namespace;
+        `online`: whether the node's link has Redis now (while it has not, fail at once, not after a timeout)."""
         self.redis = redis
+        self.online = online
         self.accounts_key = f"{prefix}:accounts"
         self.certfps_key = f"{prefix}:certfps"
         self.klines_key = f"{prefix}:klines"
 
+    def _guarded(self, work: Callable[[], T]) -> T:
+        if not self.online():
+            raise StoreUnavailable("Redis is away")
+        try:
+            return work()
+        except RedisError as error:
+            raise StoreUnavailable(str(error)) from None
+
     # --- accounts ----------------------------------------------------------------
 
     def exists(self, name: str) -> bool:
-        return _guarded(lambda: bool(self.redis.hexists(self.accounts_key, casefold(name))))
+        return self._guarded(lambda: bool(self.redis.hexists(self.accounts_key, casefold(name))))
 
     def get(self, name: str) -> Account | None:
-        raw = _guarded(lambda: self.redis.hget(self.accounts_key, casefold(name)))
+        raw = self._guarded(lambda: self.redis.hget(self.accounts_key, casefold(name)))
         return _account(raw) if raw else None
 
     def create(self, account: Account) -> bool:
-        return _guarded(lambda: bool(self.redis.hsetnx(self.accounts_key, casefold(account.name), _record(account))))
+        return self._guarded(lambda: bool(self.redis.hsetnx(self.accounts_key, casefold(account.name), _record(account))))
 
     def set_password(self, name: str, password_hash: str) -> None:
         self._update(name, lambda account: replace(account, password_hash=password_hash))
 
     def add_certfp(self, name: str, certfp: str) -> bool:
         folded = casefold(name)
-        if not _guarded(lambda: self.redis.hsetnx(self.certfps_key, certfp, folded)):
-            owner = _guarded(lambda: self.redis.hget(self.certfps_key, certfp))
+        if not self._guarded(lambda: self.redis.hsetnx(self.certfps_key, certfp, folded)):
+            owner = self._guarded(lambda: self.redis.hget(self.certfps_key, certfp))
             return owner is not None and owner.decode() == folded
         if self._update(name, lambda a: replace(a, certfps=tuple(sorted({*a.certfps, certfp})))) is None:
-            _guarded(lambda: self.redis.hdel(self.certfps_key, certfp))
+            self._guarded(lambda: self.redis.hdel(self.certfps_key, certfp))
             return False
         return True
 
@@ -82,11 +89,11 @@ class RedisAccounts:
         if account is None or certfp not in account.certfps:
             return False
         self._update(name, lambda a: replace(a, certfps=tuple(fp for fp in a.certfps if fp != certfp)))
-        _guarded(lambda: self.redis.hdel(self.certfps_key, certfp))
+        self._guarded(lambda: self.redis.hdel(self.certfps_key, certfp))
         return True
 
     def by_certfp(self, certfp: str) -> str | None:
-        folded = _guarded(lambda: self.redis.hget(self.certfps_key, certfp))
+        folded = self._guarded(lambda: self.redis.hget(self.certfps_key, certfp))
         account = self.get(folded.decode()) if folded else None
         return account.name if account else None
 
@@ -102,7 +109,7 @@ class RedisAccounts:
                 pipe.hdel(self.certfps_key, *account.certfps)
             return bool(pipe.execute()[0])
 
-        return _guarded(work)
+        return self._guarded(work)
 
     def _update(self, name: str, change: Callable[[Account], Account]) -> Account | None:
         """Read, change and write one account's record, again if another node wrote it meanwhile."""
@@ -125,16 +132,16 @@ class RedisAccounts:
                     except WatchError:  # another node wrote it first: read it again
                         continue
 
-        return _guarded(work)
+        return self._guarded(work)
 
     # --- K-lines -------------------------------------------------------------------
 
     def bans(self) -> list[Ban]:
-        records = _guarded(lambda: self.redis.hgetall(self.klines_key))
+        records = self._guarded(lambda: self.redis.hgetall(self.klines_key))
         return [Ban.from_record(json.loads(raw)) for raw in records.values()]
 
     def add_ban(self, ban: Ban) -> None:
-        _guarded(lambda: self.redis.hset(self.klines_key, ban.mask, json.dumps(ban.record(), separators=(",", ":"))))
+        self._guarded(lambda: self.redis.hset(self.klines_key, ban.mask, json.dumps(ban.record(), separators=(",", ":"))))
 
     def remove_ban(self, mask: str) -> bool:
-        return _guarded(lambda: bool(self.redis.hdel(self.klines_key, mask)))
+        return self._guarded(lambda: bool(self.redis.hdel(self.klines_key, mask)))
