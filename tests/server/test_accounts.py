@@ -19,6 +19,7 @@ import pytest
 from geventchat.core.sasl import encode
 from tests.support.client import IrcClient
 from tests.support.server import CHEAP_ARGON2, start_server
+from tests.support.terminal import Terminal
 from tests.support.tls import make_tls_files
 
 PASSWORD = "s3cret-Wombat"
@@ -239,6 +240,20 @@ def test_mkpasswd_reads_standard_input_and_refuses_nothing():
     empty = mkpasswd("", *CHEAP_ARGON2)
     assert empty.returncode == 2
     assert empty.stderr.startswith("chat-server mkpasswd: no password given")
+
+
+def test_mkpasswd_at_a_terminal_asks_twice_without_echo():
+    term = Terminal([sys.executable, "-m", "geventchat", "mkpasswd", *CHEAP_ARGON2], name="mkpasswd")
+    try:
+        term.wait_text("Password:", timeout=10)
+        term.send_line("hunter22")
+        term.wait_text("Again:")
+        term.send_line("hunter22")
+        term.wait_text("$argon2id$v=19$m=8,t=1,p=1$")
+        assert term.wait_exit() == 0
+        assert not term.has("hunter22")  # never echoed
+    finally:
+        term.close()
 
 
 def test_an_oper_flag_without_a_hash_is_a_usage_error_that_does_not_repeat_it():
