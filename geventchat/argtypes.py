@@ -132,6 +132,16 @@ def log_level(text: str) -> str:
     return level
 
 
+LOG_FORMATS = ("text", "json")
+
+
+def log_format(text: str) -> str:
+    value = text.lower()
+    if value not in LOG_FORMATS:
+        raise argparse.ArgumentTypeError(f"not a log format ({', '.join(LOG_FORMATS)}): {text!r}")
+    return value
+
+
 def choice(*choices: str) -> Callable[[str], str]:
     """One of a few words."""
 

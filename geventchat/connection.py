@@ -173,8 +173,9 @@ class Connection:
         transport = self.transport
         self.session = chat.connect(self.host, self.queue.put, self._hang_up, self.accepted_at,
                                     transport.info, self.queue.set_max_line)
-        kind = transport.info.kind
-        log.info("connect %s from %s%s", self.session.uid, self.host, "" if kind == "tcp" else f" ({kind.upper()})")
+        uid, kind = self.session.uid, transport.info.kind
+        log.info("connect %s from %s%s", uid, self.host, "" if kind == "tcp" else f" ({kind.upper()})",
+                 extra={"event": "connect", "uid": uid, "ip": transport.info.ip, "detail": kind})
         reason = None
         try:
             reason = self._read_loop()
@@ -201,6 +202,7 @@ class Connection:
                 self.transport.start()
         except (HandshakeFailed, OSError) as error:
             log.info("handshake from %s failed: %s", self.host, error)
+            self.server.chat.metrics.refused("handshake")
             return False
         return True
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -34,6 +35,7 @@ from .handlers import COMMANDS
 from .history import HistoryStore, Ref, StoreError
 from .logins import RESERVED, Logins
 from .opers import KLINED, Ban, BanStore, Opers
+from .metrics import NO_METRICS, Metrics, quit_code
 from .outbox import MessageIds, Outbox, framer, server_time
 from .session import PLAIN_TCP, Session, TransportInfo
 from .state import Registry, User
@@ -49,16 +51,29 @@ NOTHING = Message("")
 TAGGED_CAPS = frozenset({"message-tags", "server-time", "account-tag", "batch", "labeled-response"})
 """Capabilities under which a client may be sent a tag section in front of a 512-byte line."""
 
-def load_motd(path: str | None) -> list[str] | None:
-    """The MOTD lines, or None when there is no file (the client then gets 422)."""
+def read_motd(path: str | None) -> list[str] | None:
+    """The MOTD lines, or None when there is no file (the client then gets 422); raises OSError."""
     if not path:
         return None
+    return Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+
+
+def load_motd(path: str | None) -> list[str] | None:
+    """The MOTD at start: a file that cannot be read is logged, and clients get 422."""
     try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
+        return read_motd(path)
     except OSError as error:
         log.warning("cannot read MOTD file %s: %s", path, error.strerror)
         return None
-    return text.splitlines()
+
+
+@dataclass(frozen=True)
+class Reloaded:
+    """What a reload (REHASH, SIGHUP) did: whether it applied, and in words what changed or why not."""
+
+    ok: bool
+    source: str  # the config file read; "" when the settings come from flags alone
+    summary: str
 
 
 def _nowhere(fields: dict) -> None:
@@ -100,6 +115,8 @@ class Chat:
         self.history = history
         self.outbox = Outbox(config.server.name, self.bus, ids or MessageIds(node, self.created), history)
         self.tls_port: int | None = None  # the TLS listener's port once one runs (the sts policy names it)
+        self.metrics: Metrics = NO_METRICS
+        self.reload: Callable[[], Reloaded] | None = None  # set by the edge that can read the config again
         self._ids = itertools.count(1)
         self._node = node
         self._registered_here = 0
@@ -168,7 +185,7 @@ class Chat:
         except ParseError:
             return NOTHING if raw else None
 
-    def received(self, session: Session, lines: Iterable[bytes | TooLong], now: float) -> float:
+    def received(self, session: Session, lines: Sequence[bytes | TooLong], now: float) -> float:
         """Run the received lines that may run now; return seconds until the next may (0: none waits).
 
         A line past the client's flood budget is held for the delay its
@@ -178,7 +195,9 @@ class Chat:
         limit the client is closed with `Excess flood`.
         """
         inbox = session.inbox
-        inbox.extend(lines)
+        if lines:
+            self.metrics.received(len(lines))
+            inbox.extend(lines)
         while session.closed is None:
             held = session.held
             if held is not None:
@@ -289,11 +308,16 @@ class Chat:
         except Exception:
             log.exception("bug hanging up %s", session.uid)
 
-    def quit(self, session: Session, reason: str, now: float) -> None:
-        """End a client: others see QUIT with `reason`, it gets ERROR. Idempotent."""
+    def quit(self, session: Session, reason: str, now: float, code: str | None = None) -> None:
+        """End a client: others see QUIT with `reason`, it gets ERROR. Idempotent.
+
+        `code` names the kind of quit for the metrics when `reason` is free
+        text (a client's QUIT message); otherwise it comes from the reason.
+        """
         if session.closed is not None:
             return
         session.closed = reason
+        self.metrics.quit(code or quit_code(reason))
         self.sessions.pop(session.uid, None)
         user = session.user
         if user is not None:
@@ -369,6 +393,7 @@ class Chat:
         session.user = user
         self._registered_here += 1
         self.registry.add(user)
+        self.metrics.registered(session.transport.kind)
         ctx = Context(self, session, now)
         replies.welcome(ctx)
         self.bus.subscribe(session.uid, session.deliver, session.view)
@@ -534,4 +559,26 @@ class Chat:
         return len(self.sessions) - self._registered_here
 
     def log_event(self, event: str, session: Session, detail: str) -> None:
-        log.info("%s %s %s %s", event, session.uid, session.nick or "*", detail)
+        nick = session.nick or "*"
+        log.info("%s %s %s %s", event, session.uid, nick, detail,
+                 extra={"event": event, "uid": session.uid, "nick": nick, "detail": detail})
+
+    # --- operations: metrics, reload ---------------------------------------
+
+    def use_metrics(self, metrics: Metrics) -> None:
+        """Report events to `metrics` from now on (the metrics edge, when its port is on)."""
+        self.metrics = metrics
+        self.outbox.metrics = metrics
+
+    def reconfigure(self, motd: list[str] | None) -> None:
+        """A reload changed the settings in place: take the new MOTD, and the flood budget for everyone.
+
+        Each client's flood buckets get the new burst and rate at once (what
+        it has already spent stays spent); limits read from the config on
+        each use need nothing here.
+        """
+        self.motd = motd
+        flood = self.config.flood
+        for session in self.sessions.values():
+            session.flood.retune(flood.burst, flood.rate)
+            session.ping_flood.retune(flood.ping_burst, flood.ping_rate)

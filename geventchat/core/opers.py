@@ -102,11 +102,16 @@ class Opers:
     def __init__(self, chat: Chat, store: BanStore) -> None:
         self.chat = chat
         self.store = store
-        self.operators: dict[str, tuple[str, str]] = {}  # folded name -> (name, argon2 hash)
-        for entry in chat.config.opers.oper:
-            name, _, hashed = entry.partition(":")
-            self.operators[casefold(name)] = (name, hashed)
         self._bans: dict[str, Ban] = {}
+
+    @property
+    def operators(self) -> dict[str, tuple[str, str]]:
+        """Folded name -> (name, argon2 hash), read from the settings each time (a reload may change them)."""
+        found = {}
+        for entry in self.chat.config.opers.oper:
+            name, _, hashed = entry.partition(":")
+            found[casefold(name)] = (name, hashed)
+        return found
 
     # --- operators -----------------------------------------------------------
 

@@ -23,6 +23,7 @@ from ..protocol.websocket import OPCODE_BINARY, OPCODE_TEXT, frame_line
 from .caps import FRAMING, TIME, WS_BINARY
 from .delivery import Delivery, server_time  # noqa: F401 - the outbox's product, re-exported for its users
 from .history import KEPT, Entry
+from .metrics import NO_METRICS, Metrics
 
 if TYPE_CHECKING:
     from .bus import Bus
@@ -80,11 +81,12 @@ def _base36(number: int) -> str:
 
 class Outbox:
     def __init__(self, server_name: str, bus: Bus, ids: Callable[[], str],
-                 history: HistoryStore | None = None) -> None:
+                 history: HistoryStore | None = None, metrics: Metrics = NO_METRICS) -> None:
         self.server = server_name
         self.bus = bus
         self.ids = ids
         self.history = history  # channel lines are kept here before they are delivered
+        self.metrics = metrics  # told once per relayed line how many recipients got it
         self._batches = itertools.count(1)
 
     # --- to one client ------------------------------------------------------
@@ -215,11 +217,12 @@ class Outbox:
             extended=format_line(extended.command, *extended.params, prefix=extended.prefix) if extended else None,
         )
         if here_only:
-            self.bus.deliver_here(delivery)
+            count = self.bus.deliver_here(delivery)
         else:
-            self.bus.publish(delivery)
+            count = self.bus.publish(delivery)
         if echo and sender is not None:
-            self.echo(sender, delivery)
+            count += self.echo(sender, delivery)
+        self.metrics.delivered(count)
         return delivery
 
     def _keep(self, msg: Message, now: float, channels: tuple[str, ...], tags: dict[str, str],
@@ -233,12 +236,13 @@ class Outbox:
                 sender.uid if sender is not None else "", user.account if user is not None else None,
             ))
 
-    def echo(self, session: Session, delivery: Delivery) -> None:
-        """Give a client a relayed line as its view shows it (its own line under echo-message)."""
+    def echo(self, session: Session, delivery: Delivery) -> int:
+        """Give a client a relayed line as its view shows it (its own line under echo-message); 1 if it got it."""
         view = session.view
         if (view & delivery.needs) != delivery.needs:
-            return
+            return 0
         self._to(session, delivery.tags_for(view) if view else None, delivery.body_for(view))
+        return 1
 
     def to_channel(self, channel: str, msg: Message, now: float, **options) -> Delivery:
         """Every member of one channel (folded name)."""

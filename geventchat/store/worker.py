@@ -18,6 +18,7 @@ import gevent
 from gevent.threadpool import ThreadPool
 
 from ..config import Config
+from ..core.metrics import NO_METRICS, Metrics
 from .sqlite import SqliteHistory
 from .sqlite_accounts import SqliteAccounts
 
@@ -39,9 +40,15 @@ class StoreWorker:
         self.nice = nice
         self._niced = threading.local()
         self._timers: list[gevent.Greenlet] = []
+        self.metrics: Metrics = NO_METRICS  # told how long each piece of work took
 
     def run(self, work):
-        """Run `work()` on the worker thread; its result, or its exception raised here (not printed there)."""
+        """Run `work()` on the worker thread; its result, or its exception raised here (not printed there).
+
+        The time it took, waiting for the thread included, is a write when a
+        timer ran it (the batched flush, the prune) and a query otherwise (a
+        client is waiting for it).
+        """
 
         def guarded():
             if self.nice and not getattr(self._niced, "done", False):
@@ -55,7 +62,13 @@ class StoreWorker:
             except Exception as error:  # noqa: BLE001 - handed back to the caller, who decides
                 return False, error
 
+        started = time.perf_counter()
         ok, value = self.pool.apply(guarded)
+        seconds = time.perf_counter() - started
+        if gevent.getcurrent() in self._timers:
+            self.metrics.history_write(seconds)
+        else:
+            self.metrics.history_query(seconds)
         if not ok:
             raise value
         return value

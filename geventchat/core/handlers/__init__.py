@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..dispatch import Command
-from . import accounts, capabilities, channels, history, messaging, opers, queries, registration
+from . import accounts, admin, capabilities, channels, history, messaging, opers, queries, registration
 
 COMMANDS: dict[str, Command] = {
     # getting on and off; allowed before registration
@@ -53,4 +53,5 @@ COMMANDS: dict[str, Command] = {
     "WALLOPS": Command(opers.wallops, 1),
     "KLINE": Command(opers.kline, 1),
     "UNKLINE": Command(opers.unkline, 1),
+    "REHASH": Command(admin.rehash),
 }

@@ -11,6 +11,7 @@ from ..caps import SETNAME
 from ..accounts import SERVICE_NICKS
 from ..context import Context, Fail, IrcError
 from ..logins import RESERVED
+from ..metrics import QUIT
 
 _USERNAME_UNSAFE = re.compile(r"[^A-Za-z0-9._~-]")
 
@@ -130,7 +131,7 @@ def quit_(ctx: Context, msg: Message) -> None:
     """
     session = ctx.session
     reason = msg.param(0) or session.nick or "Client Quit"
-    ctx.chat.quit(session, reason[: ctx.chat.config.limits.quitlen], ctx.now)
+    ctx.chat.quit(session, reason[: ctx.chat.config.limits.quitlen], ctx.now, code=QUIT)
 
 
 def setname(ctx: Context, msg: Message) -> None:
