@@ -17,8 +17,8 @@ from .sasl import Login, chunks, offers
 from .state import ChatState
 
 WANTED = ("message-tags", "server-time", "batch", "echo-message", "draft/chathistory", "multi-prefix",
-          "cap-notify", "draft/account-registration")
-"""Capabilities the client uses, asked for when the server offers them."""
+          "cap-notify", "draft/account-registration", "sasl")
+"""Capabilities the client uses, asked for when the server offers them (`sasl` lets /identify use SASL)."""
 
 RPL_LOGGEDIN, RPL_LOGGEDOUT, ERR_NICKLOCKED = "900", "901", "902"
 RPL_SASLSUCCESS, ERR_SASLFAIL, ERR_SASLTOOLONG = "903", "904", "905"
@@ -65,9 +65,7 @@ def _request(state: ChatState, now: float) -> list[Reply]:
     wanted = [name for name in WANTED if name in state.offered]
     login = state.settings.login
     if login is not None and state.account is None:
-        if "sasl" in state.offered and offers(state.offered["sasl"], login.mechanism):
-            wanted.append("sasl")
-        else:
+        if "sasl" not in state.offered or not offers(state.offered["sasl"], login.mechanism):
             why = ("does not offer SASL" if "sasl" not in state.offered
                    else f"does not offer SASL {login.mechanism} (only {state.offered['sasl']})")
             failure = _login_failed(state, f"the server {why}", now)

@@ -31,6 +31,9 @@ HOSTLEN_ALLOWANCE = 63
 SECRET_WORDS = ("IDENTIFY", "REGISTER", "SET", "GHOST", "RECOVER", "REGAIN", "DROP", "GROUP")
 """NickServ commands whose arguments may hold a password: shown masked."""
 
+SERVICES = frozenset({"nickserv", "chanserv", "memoserv", "operserv", "hostserv", "botserv"})
+"""Service users answer in notices where one is: writing to them opens no window of its own."""
+
 
 @dataclass
 class Outcome:
@@ -150,13 +153,16 @@ def _privmsg(state: ChatState, target: str, text: str, kind: Kind, now: float, h
     """Send text to a channel or a nick, split to fit, each piece shown as we send it.
 
     A line to a person goes to the window of that conversation (opened if
-    need be), with a copy in the window it was typed in; a password for
-    NickServ is shown masked.
+    need be), with a copy in the window it was typed in; a line to a service
+    (NickServ) stays where it was typed, its password masked.
     """
     action = kind is Kind.ACTION
     out = Outcome()
     channel = state.features.is_channel(target)
-    window = state.windows.find(target) if channel else state.query(target)
+    if channel or casefold(target) in SERVICES:
+        window = state.windows.find(target)
+    else:
+        window = state.query(target)
     shown_text = _masked(target, text)
     for piece in split_text(text, text_budget(state, target, extra=len("\x01ACTION \x01") if action else 0)):
         shown = shown_text if shown_text != text else piece

@@ -30,8 +30,8 @@ def test_registration_against_a_plain_irc_server() -> None:
         user = irc.expect(r"^USER ")
         assert re.fullmatch(r"USER alice \S+ 127\.0\.0\.1 :Alice Tester", user), user
         irc.send(":other.server CAP * LS :multi-prefix sasl")
-        irc.expect(r"^CAP REQ :?multi-prefix$")      # what it uses of what is offered
-        irc.send(":other.server CAP * ACK :multi-prefix")
+        irc.expect(r"^CAP REQ :multi-prefix sasl$")  # what it uses of what is offered
+        irc.send(":other.server CAP * ACK :multi-prefix sasl")
         irc.expect(r"^CAP :?END$")
         irc.send(":other.server 433 * alice :Nickname is already in use")
         irc.expect(r"^NICK :?alice_$")

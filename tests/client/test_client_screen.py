@@ -44,7 +44,8 @@ def test_message_reaches_the_other_pane_with_nick_join_and_count(spawn) -> None:
     alice.wait_status("#lobby (2 users)")
     alice.send_line("hello there")
     bob.wait_pane("<alice> hello there")
-    alice.wait_pane("<alice> hello there")  # own line, echoed locally
+    alice.wait_for(lambda t: t.has("<alice> hello there") and not t.has("sent  <alice>"),
+                   "own line, shown at once and confirmed by the server's echo")
     # Own messages stand out (bold); other nicks get a colour.
     y = alice.row_of("<alice> hello there")
     assert alice.cells(y)[len("HH:MM <alice> ")].bold

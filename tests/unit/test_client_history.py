@@ -29,7 +29,7 @@ def texts(state: ChatState, name: str = "#lobby") -> list[str]:
 
 def with_caps(**settings) -> ChatState:
     state = ChatState(nick="alice", server="irc.test", settings=Settings(**settings))
-    assert feed(state, ":irc.test CAP * LS :batch draft/chathistory echo-message message-tags server-time sasl") == [
+    assert feed(state, ":irc.test CAP * LS :batch draft/chathistory echo-message message-tags server-time") == [
         ("CAP", "REQ", "message-tags server-time batch echo-message draft/chathistory")]
     assert feed(state, ":irc.test CAP * ACK :message-tags server-time batch echo-message draft/chathistory") == [
         ("CAP", "END")]
