@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.client.conftest import FAST
+from tests.support.client import IrcClient
 from tests.support.server import CHEAP_ARGON2
 
 pytestmark = pytest.mark.timeout(60)
@@ -68,3 +69,24 @@ def test_sasl_external_with_a_client_certificate(server_factory, tls_files, spaw
     alice.wait_exit()
     again = spawn("alice", "--sasl", *trust, server=server, port=port)
     again.wait_status("alice (alice) |")
+
+
+def test_the_password_is_asked_for_without_echo(accounts_server, spawn) -> None:
+    owner = IrcClient(accounts_server.address)
+    owner.send("NICK alice", "USER a 0 * :A", f"REGISTER * * {PASSWORD}")
+    owner.expect(r"REGISTER SUCCESS alice")
+    owner.send("QUIT")
+    owner.read_until_closed()
+    alice = spawn("alice", "--sasl", server=accounts_server, wait=False)
+    alice.wait_text("Password for alice (not shown):")
+    alice.type(f"{PASSWORD}\r")
+    alice.wait_status("alice (alice) |", timeout=10)
+    assert b"horse" not in alice.raw                  # never echoed, never drawn
+
+    wrong = spawn("alice", "--sasl", "--sasl-required", server=accounts_server, wait=False)
+    wrong.wait_text("Password for alice (not shown):")
+    wrong.type("guess-again\r")
+    wrong.wait_status("not reconnecting", timeout=10)
+    wrong.wait_said("Not logged in: login as alice failed (PLAIN): SASL authentication failed; "
+                    "leaving (--sasl-required)")
+    assert b"guess-again" not in wrong.raw
