@@ -50,9 +50,11 @@ def _joined(state: ChatState, name: str, prefix: str, now: float) -> list[Reply]
     window.members.clear()
     window.add_member(nick_of(prefix))
     state.prefix = prefix
-    state.join_due = None
     key = state.wanted.get(folded, (name, ""))[1]
     state.wanted[folded] = (name, key)
+    joined = {casefold(w.name) for w in state.joined()}
+    if all(wanted in joined for wanted in state.wanted):
+        state.join_due = None    # nothing left for us to join ourselves
     asked = folded in state.join_asked
     state.join_asked.discard(folded)
     replies = history.start(state, window, now)

@@ -93,6 +93,7 @@ class Session:
 
     def attach(self, sock: socket.socket, now: float) -> None:
         """Use a plain socket that is already connected (one end of a socketpair, in tests)."""
+        self.retry_at = None
         self.conn = Connection.adopt(sock)
         self._register(now)
 
