@@ -134,12 +134,12 @@ def sasl_success(state: ChatState, msg: Message, now: float) -> list[Reply]:
 
 @handles(ERR_SASLFAIL, ERR_SASLTOOLONG, ERR_SASLABORTED, ERR_SASLALREADY, ERR_NICKLOCKED)
 def sasl_failed(state: ChatState, msg: Message, now: float) -> list[Reply]:
+    if msg.command == ERR_NICKLOCKED:   # the 904 that follows ends the exchange
+        state.note(now, strip_formatting(last(msg)), error=True)
+        return []
     login, state.login = state.login, None
     if msg.command == ERR_SASLALREADY:
         return _end(state) if state.cap_state == "sasl" else []
-    if msg.command == ERR_NICKLOCKED:
-        state.note(now, strip_formatting(last(msg)), error=True)
-        return []
     mechanism = login.mechanism if login is not None else "SASL"
     reason = strip_formatting(last(msg)) or "SASL authentication failed"
     account = f" as {login.account}" if login is not None else ""

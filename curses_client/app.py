@@ -229,8 +229,11 @@ class App:
                 self.session.submit(line, now)
         elif action in ("home", "end") and not editor.text:
             back.home(width, height) if action == "home" else back.end()
+            if action == "home":
+                self.session.fetch_older(self.state.windows.active, now)
         elif action == "top":
             back.home(width, height)
+            self.session.fetch_older(self.state.windows.active, now)
         elif action == "bottom":
             back.end()
         elif action == "page_up":

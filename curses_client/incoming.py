@@ -107,6 +107,8 @@ def end_of_welcome(state: ChatState, msg: Message, now: float) -> list[Reply]:
         state.status(now, strip_formatting(last(msg)), state.windows.status)
     state.quiet_welcome = False
     state.motd_done = True
+    # Lines sent before a loss that no history will vouch for are flagged now.
+    talk.settle_lost(state, private=history.available(state))
     if any(casefold(name) not in _joined(state) for name, _ in state.wanted.values()):
         state.join_due = now + JOIN_GRACE
     return []

@@ -31,8 +31,10 @@ class Kind(str, Enum):
     MARKER = "marker"        # HH:MM ----- where history ends and live lines begin -----
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Line:
+    """One line on screen. Compared by identity: the same line may sit in two windows (a note)."""
+
     when: float
     kind: Kind
     text: str

@@ -67,7 +67,7 @@ def read(state: ChatState, msg: Message, window: Window | None = None) -> Said |
     if notice:
         return Said(window, Kind.NOTICE, text, sender or state.server, own, False,
                     Activity.NONE if own else Activity.MENTION if not channel else Activity.MESSAGE)
-    nick = state.nick if own else sender
+    nick = sender or state.nick
     if channel:
         mention = not own and state.mentions_me(text)
         return Said(window, Kind.ACTION if action else Kind.MESSAGE, text, nick, own, mention,
@@ -138,11 +138,9 @@ def confirm(state: ChatState, echo: Echo, msg: Message) -> None:
         return
     echo.line.confirmed()
     msgid = msg.tag("msgid")
-    if msgid:
-        for window in state.windows:
-            if echo.line in window.scrollback.lines or (window.backlog.held and echo.line in window.backlog.held):
-                window.backlog.remember(msgid, parse_time(msg.tag("time")), echo.line)
-                break
+    window = state.windows.find(echo.target)
+    if msgid and window is not None:
+        window.backlog.remember(msgid, parse_time(msg.tag("time")), echo.line)
     state.changed = True
 
 
@@ -157,9 +155,17 @@ def await_echo(state: ChatState, target: str, text: str, line: Line | None, now:
 
 
 def expire_echoes(state: ChatState, now: float) -> None:
-    """Lines the server has not echoed in time are flagged as not confirmed."""
-    while state.echoes and now - state.echoes[0].sent >= state.settings.echo_timeout:
+    """Lines the server has not echoed in time are flagged as not confirmed.
+
+    One whose connection was lost is flagged too, but still listed: the
+    history after the reconnect may show it arrived after all.
+    """
+    timeout = state.settings.echo_timeout
+    while state.echoes and now - state.echoes[0].sent >= timeout:
         _unconfirmed(state, state.echoes.popleft())
+    for echo in state.lost_echoes:
+        if now - echo.sent >= timeout:
+            _unconfirmed(state, echo)
 
 
 def connection_lost(state: ChatState) -> None:
@@ -168,11 +174,12 @@ def connection_lost(state: ChatState) -> None:
     state.echoes.clear()
 
 
-def settle_lost(state: ChatState, window: Window | None = None) -> None:
-    """What history did not confirm (of one window's conversation, or all) is flagged."""
+def settle_lost(state: ChatState, window: Window | None = None, private: bool = False) -> None:
+    """What history did not confirm (of one window's conversation, of private ones, or all) is flagged."""
     keep = []
     for echo in state.lost_echoes:
-        if window is None or casefold(echo.target) == casefold(window.name):
+        if (window is None and not private) or (private and not state.features.is_channel(echo.target)) or (
+                window is not None and casefold(echo.target) == casefold(window.name)):
             _unconfirmed(state, echo)
         else:
             keep.append(echo)
@@ -194,7 +201,7 @@ def confirmed_by_history(state: ChatState, window: Window, msg: Message) -> bool
 
 
 def _unconfirmed(state: ChatState, echo: Echo) -> None:
-    if echo.line is not None and echo.line.pending:
+    if echo.line is not None and echo.line.pending and not echo.line.unconfirmed:
         echo.line.pending = False
         echo.line.unconfirmed = True
         state.changed = True

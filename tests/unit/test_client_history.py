@@ -155,3 +155,16 @@ def test_without_the_capabilities_nothing_is_asked() -> None:
     feed(state, ":irc.test CAP * ACK :multi-prefix")
     assert feed(state, ":alice!a@h JOIN #lobby") == []
     assert texts(state) == ["You joined #lobby"]
+
+
+def test_without_history_a_line_whose_echo_was_lost_is_flagged_on_reconnect() -> None:
+    state = ChatState(nick="alice", server="irc.test")
+    feed(state, ":irc.test CAP * LS :echo-message", ":irc.test CAP * ACK :echo-message",
+         ":irc.test 001 alice :Welcome", ":irc.test 422 alice :No MOTD", ":alice!a@h JOIN #lobby")
+    mine = Line(NOW, Kind.MESSAGE, "into the void", "alice", own=True)
+    state.windows.find("#lobby").add(mine)
+    talk.await_echo(state, "#lobby", "into the void", mine, NOW)
+    history.connection_lost(state)
+    state.caps = {"echo-message"}
+    feed(state, ":irc.test 001 alice :Welcome", ":irc.test 422 alice :No MOTD")
+    assert mine.unconfirmed and not state.lost_echoes
