@@ -196,3 +196,17 @@ def test_a_line_from_the_status_window_with_no_channel_is_refused() -> None:
     s = ChatState(nick="alice", server="irc.test", wanted_room="")
     assert parse_input(s, "hello?", NOW).send == []
     assert texts(s)[-1].startswith("This is the status window")
+
+
+@pytest.mark.parametrize("arg", ["", " ", "#", "#dev", "bob", "+o", "-", "#dev +o", ",,,", "#a,#b k1,k2",
+                                 "漢字 😀", "x" * 600, "\t", "0", "99", "close", "list", "next", "prev"])
+def test_no_command_raises_whatever_it_is_given(arg: str) -> None:
+    from curses_client.commands import COMMANDS
+
+    for name in COMMANDS:
+        if name in ("quit", "reconnect"):
+            continue
+        for where in (1, 2):          # typed in the status window, and in a channel's
+            s = state()
+            s.windows.show_number(where)
+            parse_input(s, f"/{name} {arg}".rstrip(), NOW)

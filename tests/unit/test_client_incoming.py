@@ -153,6 +153,18 @@ def test_formatting_codes_are_stripped() -> None:
     assert texts(state)[-1] == "bold red"
 
 
-@pytest.mark.parametrize("line", [":x 999", ":x 311 alice", "PRIVMSG", ":x JOIN", ":x 353", "NICK", ":x 317 a b"])
+@pytest.mark.parametrize("line", [
+    ":x 999", ":x 311 alice", "PRIVMSG", ":x JOIN", ":x 353", "NICK", ":x 317 a b", "BATCH", "BATCH +", "BATCH -zz",
+    "@batch=nope :x PRIVMSG #lobby :hi", ":x BATCH +a chathistory", ":x BATCH -a", "FAIL", "FAIL CHATHISTORY",
+    "AUTHENTICATE", "AUTHENTICATE +", ":x 900", ":x 904", ":x 903", "CAP", "CAP * LS", "CAP * ACK", "CAP * NEW",
+    ":x MODE", ":x MODE #lobby", ":x MODE #lobby +o", ":x MODE #lobby +ov-b", ":x KICK", ":x KICK #lobby",
+    ":x PART", ":x TOPIC", ":x 332", ":x 333 a #lobby", ":x 366", ":x INVITE", ":x 005 alice PREFIX=(ov)@",
+    ":x 005 alice CHANMODES= PREFIX= CHATHISTORY=x", ":x REGISTER", "@time=garbage;msgid= :b!b@h PRIVMSG #lobby :t",
+    ":alice!a@h PRIVMSG", ":b!b@h PRIVMSG @#lobby :to the ops", ":b!b@h NOTICE", ":b!b@h PRIVMSG alice :\x01",
+    ":x 324 alice", ":x 329 alice #lobby notanumber", ":x 341"])
 def test_short_or_odd_lines_never_raise(line: str) -> None:
     feed(joined(), line)
+    with_everything = joined()
+    with_everything.caps = {"batch", "draft/chathistory", "echo-message", "message-tags", "server-time", "sasl"}
+    feed(with_everything, ":x BATCH +h chathistory #lobby", line, "@batch=h " + line if not line.startswith("@")
+         else line, ":x BATCH -h", line)
