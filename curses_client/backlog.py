@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from .scrollback import Line
 
 SEEN_LIMIT = 20_000
-"""msgids remembered per window (twice the default scrollback)."""
+"""msgids remembered per window: twice its scrollback (--scrollback), so both ends of a seam are known."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from geventchat.protocol.names import valid_nick
 
 from .address import AddressError, split_address
 from .config import (CONNECT_TIMEOUT, DEFAULT_PORT, DEFAULT_TLS_PORT, ECHO_TIMEOUT, HISTORY_CATCHUP, HISTORY_LINES,
-                     NICK_POLL, NICKLIST_COLS, PASSWORD_ENV, PASTE_CONFIRM_LINES, REFUSED_RETRY, SCROLLBACK,
+                     HISTORY_WAIT, NICK_POLL, NICKLIST_COLS, PASSWORD_ENV, PASTE_CONFIRM_LINES, REFUSED_RETRY, SCROLLBACK,
                      SEND_BURST, SEND_RATE, ClientConfig, TlsConfig)
 from .password import PasswordError, read_password
 from .tls import FingerprintError, describe_tls_error, make_context, parse_fingerprint
@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     limits.add_argument("--history-catchup", type=positive(int), default=HISTORY_CATCHUP, metavar="N",
                         help="most lines of a channel fetched after a reconnect: what was said while away "
                              f"(default {HISTORY_CATCHUP})")
+    limits.add_argument("--history-wait", type=positive(float), default=HISTORY_WAIT, metavar="SECONDS",
+                        help="live lines wait this long at most for a history answer to land before them "
+                             f"(default {HISTORY_WAIT:g})")
     limits.add_argument("--echo-timeout", type=positive(float), default=ECHO_TIMEOUT, metavar="SECONDS",
                         help="a line the server has not echoed back in this long is flagged as not confirmed "
                              f"(default {ECHO_TIMEOUT:g})")
@@ -135,7 +138,8 @@ def config_from_args(argv: list[str] | None) -> ClientConfig:
                         refused_retry=args.refused_retry, nick_poll=args.nick_poll,
                         connect_timeout=args.connect_timeout, scrollback=args.scrollback,
                         history_lines=args.history_lines, history_catchup=args.history_catchup,
-                        echo_timeout=args.echo_timeout, nicklist_cols=args.nicklist_cols,
+                        echo_timeout=args.echo_timeout, history_wait=args.history_wait,
+                        nicklist_cols=args.nicklist_cols,
                         sasl=_sasl(parser, args), account=args.account or "",
                         sasl_required=args.sasl_required, password_env=args.password_env)
 

@@ -39,9 +39,12 @@ HISTORY_CATCHUP = 1000
 ECHO_TIMEOUT = 30.0
 """Seconds to wait for the server to echo a line of ours before flagging it as not confirmed."""
 
+HISTORY_WAIT = 10.0
+"""Seconds live lines wait for a history answer before they are shown anyway."""
+
 
 SCROLLBACK = 10_000
-"""Lines each window keeps."""
+"""Lines each window keeps (and lines line mode may fall behind by; msgids remembered: twice as many)."""
 
 NICKLIST_COLS = 100
 """A channel's nick list is a column beside the chat on terminals at least this wide (0: never)."""
@@ -83,6 +86,7 @@ class ClientConfig:
     history_lines: int = HISTORY_LINES
     history_catchup: int = HISTORY_CATCHUP
     echo_timeout: float = ECHO_TIMEOUT
+    history_wait: float = HISTORY_WAIT
     nicklist_cols: int = NICKLIST_COLS
     sasl: str | None = None           # the SASL mechanism to log in with: PLAIN or EXTERNAL; None: no login
     account: str = ""                 # the account (the nick when empty)

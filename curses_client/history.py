@@ -22,10 +22,6 @@ from .backlog import Fetch, Ref, parse_time
 from .handlers import Reply, handles, last, nick_of, strip_formatting
 from .state import ChatState, Kind, Line, Window
 
-HISTORY_WAIT = 10.0
-"""Seconds live lines wait for a history answer before they are shown anyway."""
-
-
 @dataclass
 class Batch:
     """An open batch: its type and parameters, and the lines it holds so far."""
@@ -112,7 +108,8 @@ def expire(state: ChatState, now: float) -> None:
     """An answer that is slow to come no longer holds live lines back."""
     for window in state.windows:
         fetch = window.backlog.fetch
-        if fetch is not None and window.backlog.held is not None and now - fetch.started >= HISTORY_WAIT:
+        if (fetch is not None and window.backlog.held is not None
+                and now - fetch.started >= state.settings.history_wait):
             for line in window.backlog.release():
                 window.append(line)
             state.changed = True

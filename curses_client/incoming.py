@@ -61,7 +61,6 @@ def alternative_nick(nick: str, nicklen: int) -> str:
     return stem[:max(1, nicklen - len(suffix))] + suffix
 
 
-_ = (accounts, channels, talk)  # imported for the handlers they add to the table
 
 
 # --- connection and registration ---------------------------------------

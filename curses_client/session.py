@@ -21,10 +21,10 @@ from . import commands, history, incoming, talk
 from .address import format_address
 from .config import ClientConfig, TlsConfig
 from .connection import Connection, ConnectionLost, describe
+from .features import Features
 from .pacing import UNPACED, Outgoing, Pacer
 from .refusal import Refusal, Retry, not_irc
 from .resolve import Address, Lookup
-from .features import Features
 from .sasl import Login
 from .state import ChatState, Line, Phase, Settings, Window
 from .tls import format_fingerprint, make_context
@@ -72,9 +72,7 @@ class Session:
         if config.tls.enabled:
             state.secure = "TLS NOT VERIFIED" if config.tls.insecure else "TLS"
         state.settings = settings_of(config)
-        state.windows.scrollback_lines = config.scrollback
-        for window in state.windows:
-            window.scrollback.lines = deque(window.scrollback.lines, maxlen=config.scrollback)
+        state.windows.resize(config.scrollback)
 
     # --- connecting ------------------------------------------------------
     def start(self, now: float) -> None:
@@ -593,7 +591,8 @@ def settings_of(config: ClientConfig) -> Settings:
     if config.sasl:
         login = Login(config.sasl, config.account or config.nick, config.password)
     return Settings(history_lines=config.history_lines, history_catchup=config.history_catchup,
-                    echo_timeout=config.echo_timeout, login=login, sasl_required=config.sasl_required)
+                    echo_timeout=config.echo_timeout, history_wait=config.history_wait, login=login,
+                    sasl_required=config.sasl_required)
 
 
 def _retry_detail(seconds: float, refused: bool = False) -> str:

@@ -12,7 +12,7 @@ from enum import Enum
 
 from geventchat.protocol.names import casefold
 
-from .config import ECHO_TIMEOUT, HISTORY_CATCHUP, HISTORY_LINES
+from .config import ECHO_TIMEOUT, HISTORY_CATCHUP, HISTORY_LINES, HISTORY_WAIT
 from .features import Features
 from .refusal import Refusal
 from .sasl import Login
@@ -37,6 +37,7 @@ class Settings:
     history_lines: int = HISTORY_LINES
     history_catchup: int = HISTORY_CATCHUP
     echo_timeout: float = ECHO_TIMEOUT
+    history_wait: float = HISTORY_WAIT
     login: Login | None = None             # SASL at connect: mechanism, account, password (never shown)
     sasl_required: bool = False            # a failed login ends the connection instead of going on
 

@@ -20,10 +20,6 @@ from .backlog import Backlog
 from .features import Features
 from .scrollback import SCROLLBACK_LINES, Line, Scrollback
 
-JOURNAL_LINES = 10_000
-"""Lines line mode may be behind by before the oldest are forgotten."""
-
-
 class WindowKind(str, Enum):
     STATUS = "status"
     CHANNEL = "channel"
@@ -48,7 +44,7 @@ class Member:
 class Journal:
     """Every line as it enters a window, in order, bounded: line mode's one stream."""
 
-    def __init__(self, limit: int = JOURNAL_LINES) -> None:
+    def __init__(self, limit: int = SCROLLBACK_LINES) -> None:
         self.entries: deque[tuple["Window", Line]] = deque(maxlen=limit)
         self.total = 0
 
@@ -146,7 +142,16 @@ class WindowList:
         self.previous: Window | None = None
 
     def _new(self, name: str, kind: WindowKind) -> Window:
-        return Window(name, kind, Scrollback(self.scrollback_lines, query=kind is WindowKind.QUERY), self.journal)
+        return Window(name, kind, Scrollback(self.scrollback_lines, query=kind is WindowKind.QUERY), self.journal,
+                      backlog=Backlog(limit=2 * self.scrollback_lines))
+
+    def resize(self, scrollback: int) -> None:
+        """Keep `scrollback` lines a window (from the command line), the journal and msgids to match."""
+        self.scrollback_lines = scrollback
+        self.journal.entries = deque(self.journal.entries, maxlen=scrollback)
+        for window in self.items:
+            window.scrollback.lines = deque(window.scrollback.lines, maxlen=scrollback)
+            window.backlog.limit = 2 * scrollback
 
     @property
     def status(self) -> Window:

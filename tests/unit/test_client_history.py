@@ -168,3 +168,14 @@ def test_without_history_a_line_whose_echo_was_lost_is_flagged_on_reconnect() ->
     state.caps = {"echo-message"}
     feed(state, ":irc.test 001 alice :Welcome", ":irc.test 422 alice :No MOTD")
     assert mine.unconfirmed and not state.lost_echoes
+
+
+def test_a_slow_answer_stops_holding_live_lines_after_the_wait() -> None:
+    state = with_caps(history_wait=5)
+    feed(state, ":alice!a@h JOIN #lobby", "@msgid=x :bob!b@h PRIVMSG #lobby :live")
+    history.expire(state, NOW + 4)
+    assert texts(state) == []
+    history.expire(state, NOW + 5)
+    assert texts(state) == ["You joined #lobby", "live"]
+    feed(state, *answer(said(1)))          # late: it still lands, after what is shown
+    assert texts(state) == ["You joined #lobby", "live", "line 1", "End of history; live from here"]
