@@ -164,3 +164,30 @@ def test_tls_port_without_a_certificate_is_a_usage_error():
 def test_an_unreadable_certificate_is_a_clear_error(tmp_path):
     with pytest.raises(RuntimeError, match=r"cannot use TLS certificate .*missing\.pem"):
         start_server("--tls-cert", str(tmp_path / "missing.pem"), timeout=10)
+
+
+def test_lines_that_come_with_the_clients_last_handshake_message_are_heard(tls_server, tls_files):
+    """A client may send its first lines right behind its Finished, in one packet: they are read."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = tls_files.client_context().wrap_bio(incoming, outgoing, server_hostname="localhost")
+    with socket.create_connection(tls_server.tls_address, timeout=10) as sock:
+        while True:
+            try:
+                tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                sock.sendall(outgoing.read())
+                incoming.write(sock.recv(65536))
+        tls.write(b"NICK early\r\nUSER early 0 * :Early Bird\r\n")
+        sock.sendall(outgoing.read())  # the Finished and the first lines in one send
+        received = b""
+        while b" 001 " not in received:
+            data = sock.recv(65536)
+            assert data, f"closed before 001; got {received!r}"
+            incoming.write(data)
+            try:
+                while True:
+                    received += tls.read(65536)
+            except ssl.SSLWantReadError:
+                pass
+    assert received.startswith(b":irc.test 001 early :Welcome")
