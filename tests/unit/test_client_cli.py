@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 
@@ -10,14 +9,9 @@ import pytest
 
 from curses_client.cli import main
 from curses_client.keys import action_for
+from tests.support.spawn import free_port
 
 PURE = ["editor", "wrap", "state", "incoming", "commands", "session", "connection", "linemode"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.parametrize("argv, says", [
