@@ -11,7 +11,7 @@ from . import churn, connect, fanout, launcher, procstat, report
 
 REFERENCE = "relay"
 COMPARED = (("geventchat", "relay"), ("server", "relay"), ("geventchat", "baseline"),
-            ("geventchat-tls", "geventchat"), ("geventchat-tls", "baseline-tls"), ("baseline-tls", "baseline"))
+            ("geventchat-tls", "geventchat"), ("geventchat-tls", "baseline-tls"))
 """The ratios the tables show, mine/theirs, for the servers an invocation measures."""
 Starter = Callable[[], launcher.Server]
 
