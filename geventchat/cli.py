@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         return supervise(config, list(sys.argv[1:] if argv is None else argv))
     import gevent  # imported here: `--help` and usage errors need no gevent
 
-    from .server import ChatServer
+    from .server import ChatServer, ListenError
 
     node = None
     if network.redis:
@@ -111,10 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:  # a TLS certificate or key that cannot be used
         print(f"chat-server: {error}", file=sys.stderr)
         return 1
-    except OSError as error:
-        host = config.listeners.host
-        print(f"chat-server: cannot listen on {host} (ports {_ports(config)}): {error.strerror or error}",
-              file=sys.stderr)
+    except ListenError as error:
+        print(f"chat-server: {error}", file=sys.stderr)
         return 1
     stopping = []
 
@@ -133,13 +131,6 @@ def main(argv: list[str] | None = None) -> int:
     if node is not None:
         node.stop()
     return 0
-
-
-def _ports(config: Config) -> str:
-    ports = [str(config.listeners.port)]
-    if config.tls_port is not None:
-        ports.append(f"{config.tls_port} (TLS)")
-    return ", ".join(ports)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,10 @@ log = logging.getLogger("geventchat")
 MakeTransport = Callable[[socket.socket, str], Transport]
 
 
+class ListenError(OSError):
+    """A listener could not bind: the message names the address and why."""
+
+
 @dataclass
 class Listener:
     """One listening socket and how its connections are carried."""
@@ -84,7 +88,13 @@ class ChatServer:
     def start(self) -> None:
         """Bind and listen on every listener (raises OSError if an address is taken), start the sweep."""
         for listener in self.listeners:
-            listener.stream.start()
+            try:
+                listener.stream.start()
+            except OSError as error:
+                host, port = listener.stream.address[:2]
+                raise ListenError(f"cannot listen on {host}:{port}"
+                                  f"{'' if listener.name == 'plain' else f' ({listener.name})'}: "
+                                  f"{error.strerror or error}") from None
             host, port = listener.stream.address[:2]
             log.info("listening on %s:%s as %s%s", host, port, self.config.server.name,
                      "" if listener.name == "plain" else f" ({listener.name})")

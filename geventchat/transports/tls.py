@@ -72,7 +72,7 @@ class TlsTransport:
         self._lines = LineBuffer()
         self._ready = False
         self._ip = ip
-        self._early: list[bytes | TooLong] | None = None  # lines that came with the handshake's last bytes
+        self._early: list[bytes | TooLong] | None = None  # lines that came with the handshake's last flight
 
     def start(self) -> None:
         """Run the handshake in the reader greenlet (the caller bounds it in time)."""
@@ -98,23 +98,23 @@ class TlsTransport:
         self.info = TransportInfo("tls", secure=True, certfp=fingerprint(cert) if cert is not None else None,
                                   ip=self._ip)
         self._ready = True
-        # A client may send its first lines in the same packet as its Finished:
-        # they are in OpenSSL's buffer now, and the socket will not say so again.
-        self._early = self._decrypt() or None
+        # A client may send its first lines in the same packet as its Finished
+        # message: they are in OpenSSL's buffer now, and no socket read would wake for them.
+        self._early = self._plaintext()
 
     def read(self) -> list[bytes | TooLong] | None:
         early = self._early
-        if early is not None:
+        if early:
             self._early = None
             return early
         data = self.sock.recv(self.recv_size)
         if not data:
             return None
         self._tls.bio_write(data)
-        return self._decrypt()
+        return self._plaintext()
 
-    def _decrypt(self) -> list[bytes | TooLong] | None:
-        """The lines of every record OpenSSL holds; None once the peer has closed and sent nothing more."""
+    def _plaintext(self) -> list[bytes | TooLong] | None:
+        """Decrypt what OpenSSL holds into lines; None once the peer said close_notify and nothing is left."""
         tls = self._tls
         chunks = []
         closed = False

@@ -787,3 +787,11 @@ def test_a_bug_in_a_handler_ends_only_that_client(monkeypatch, tmp_path):
     finally:
         arena.close()
         assert server.stop() == 0
+
+
+def test_loopback_is_exempt_from_the_per_host_limit_by_default(arena_factory):
+    """On a shared shell host every user connects from 127.0.0.1: the 11th and 12th still get in."""
+    arena = arena_factory()  # default: 10 per address, loopback exempt
+    users = [arena.client().register(f"shell{i}") for i in range(10)]
+    assert len(users) == 10  # with alice and bob, twelve connections from 127.0.0.1
+    arena.witnesses_still_chat()

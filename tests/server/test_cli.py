@@ -1,5 +1,6 @@
 """The command line: help, usage errors without tracebacks, a taken port."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -45,7 +46,7 @@ def test_bad_values_get_a_usage_error(args, complaint):
 def test_a_taken_port_is_a_clear_error(server):
     result = run("--host", "127.0.0.1", "--port", str(server.port))
     assert result.returncode == 1
-    assert f"chat-server: cannot listen on 127.0.0.1 (ports {server.port})" in result.stderr
+    assert f"chat-server: cannot listen on 127.0.0.1:{server.port}: Address already in use" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -69,3 +70,13 @@ def test_bin_chat_server_serves_a_session(tmp_path):
     finally:
         proc.terminate()
         assert proc.wait(10) == 0
+
+
+def test_help_says_each_default_once_and_never_none():
+    """Defaults are written once, in Config; the help shows them once, and says nothing for 'unset'."""
+    text = " ".join(run("--help").stdout.split())
+    assert "(default: None)" not in text
+    assert not re.search(r"\(default: [^)]*\) \(default:", text)
+    assert "--server-name NAME name in replies (default: the host name)" in text
+    assert "--sendq BYTES unsent bytes per client before it is closed (default: 262144)" in text
+    assert "--flood-burst N lines a client may send at once (default: 10)" in text

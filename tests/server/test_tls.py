@@ -7,6 +7,7 @@ two talk to each other.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import signal
 import socket
@@ -166,28 +167,27 @@ def test_an_unreadable_certificate_is_a_clear_error(tmp_path):
         start_server("--tls-cert", str(tmp_path / "missing.pem"), timeout=10)
 
 
-def test_lines_that_come_with_the_clients_last_handshake_message_are_heard(tls_server, tls_files):
-    """A client may send its first lines right behind its Finished, in one packet: they are read."""
+def test_lines_sent_with_the_last_handshake_flight_are_read(tls_server, tls_files):
+    """Some clients (weechat with GnuTLS) send their first lines in the packet that ends the handshake."""
+    context = tls_files.client_context()
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
-    tls = tls_files.client_context().wrap_bio(incoming, outgoing, server_hostname="localhost")
-    with socket.create_connection(tls_server.tls_address, timeout=10) as sock:
+    tls = context.wrap_bio(incoming, outgoing, server_hostname="localhost")
+    with socket.create_connection(tls_server.tls_address, timeout=10) as raw:
         while True:
             try:
                 tls.do_handshake()
                 break
             except ssl.SSLWantReadError:
-                sock.sendall(outgoing.read())
-                incoming.write(sock.recv(65536))
+                if outgoing.pending:
+                    raw.sendall(outgoing.read())
+                incoming.write(raw.recv(65536))
         tls.write(b"NICK early\r\nUSER early 0 * :Early Bird\r\n")
-        sock.sendall(outgoing.read())  # the Finished and the first lines in one send
+        raw.sendall(outgoing.read())  # the client's Finished (if any is left) and the lines, in one send
         received = b""
-        while b" 001 " not in received:
-            data = sock.recv(65536)
-            assert data, f"closed before 001; got {received!r}"
+        while b" 001 early " not in received:
+            data = raw.recv(65536)
+            assert data, "closed without a welcome"
             incoming.write(data)
-            try:
-                while True:
-                    received += tls.read(65536)
-            except ssl.SSLWantReadError:
-                pass
-    assert received.startswith(b":irc.test 001 early :Welcome")
+            with contextlib.suppress(ssl.SSLWantReadError):
+                while chunk := tls.read(65536):
+                    received += chunk

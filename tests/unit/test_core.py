@@ -61,6 +61,15 @@ def test_cap_negotiation_holds_registration_until_cap_end(chat):
     assert numerics(c.say("CAP END"))[0] == "001"
 
 
+@pytest.mark.parametrize("line", ["USER  0 * :Real Name", "USER bob 0 * :", "USER bob 0 *  :"])
+def test_user_with_an_empty_username_or_real_name_is_461(chat, line):
+    """As irctest's testEmptyRealname and PROTOCOL.md: an empty real name or username is a missing parameter."""
+    c = peer(chat)
+    c.say("NICK bob")
+    assert c.say(line) == [":irc.test 461 bob USER :Not enough parameters"]
+    assert c.say("USER bob 0 * :Bob")[0].startswith(":irc.test 001 bob ")
+
+
 def test_motd_file_lines(tmp_path):
     motd = tmp_path / "motd.txt"
     motd.write_text("Be kind.\nNo spam.\n")
