@@ -114,3 +114,30 @@ def log_level(text: str) -> str:
     if level not in LOG_LEVELS:
         raise argparse.ArgumentTypeError(f"not a log level ({', '.join(LOG_LEVELS)}): {text!r}")
     return level
+
+
+def choice(*choices: str) -> Callable[[str], str]:
+    """One of a few words."""
+
+    def convert(text: str) -> str:
+        if text not in choices:
+            raise argparse.ArgumentTypeError(f"choose one of {', '.join(choices)}: {text!r}")
+        return text
+
+    convert.__name__ = "choice"
+    return convert
+
+
+def default_data_dir() -> str:
+    """$XDG_DATA_HOME/geventchat, else ~/.local/share/geventchat: the usual place for a user's data."""
+    import os
+
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(base, "geventchat")
+
+
+def lobby(text: str) -> str | None:
+    """The lobby's channel name, or `none` for no lobby."""
+    if text == "none":
+        return None
+    return room("#", "channel")(text)

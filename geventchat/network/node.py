@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 
 from ..config import Config
 from ..core.chat import Chat
+from ..core.history import HistoryStore
 from ..core.state import User
 from . import announce
 from . import envelope as E
@@ -30,7 +31,7 @@ from .redis_registry import RedisRegistry
 log = logging.getLogger("geventchat")
 
 class NetworkNode:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, history: HistoryStore | None = None) -> None:
         assert config.network.redis
         self.config = config
         self.name = config.network.node_name or default_node_name(config.server.name, os.getpid())
@@ -38,7 +39,7 @@ class NetworkNode:
         self.link = RedisLink(config.network, self.name, self.keys)
         self.registry = RedisRegistry(self.link, self.name)
         self.bus = RedisBus(self.link, self.name)
-        self.chat = Chat(config, bus=self.bus, registry=self.registry, node=uid_prefix(self.name))
+        self.chat = Chat(config, bus=self.bus, registry=self.registry, node=uid_prefix(self.name), history=history)
         self.liveness = Liveness(self)
         self.link.on_connected = self.resync
         self.link.on_message = self.receive
@@ -81,9 +82,12 @@ class NetworkNode:
         elif kind == E.UID:
             self.bus.deliver_here(E.to_delivery(env))
         elif kind == E.ADD:
-            self.registry.remote_add(from_record(f["user"]))
+            user = from_record(f["user"])
+            self.registry.remote_add(user)
+            self.chat.user_arrived(user)
         elif kind == E.DEL:
             self.registry.remote_remove(f["u"])
+            self.chat.user_gone(f["u"])
         elif kind == E.NICK:
             self.registry.remote_rename(f["u"], f["n"])
         elif kind == E.HELLO:
@@ -107,6 +111,7 @@ class NetworkNode:
         for user in users:
             seen.add(user.uid)
             previous = self.registry.remote_add(user)
+            self.chat.user_arrived(user)
             if previous is None:
                 announce.join(self.chat, user)
             elif previous.nick != user.nick:

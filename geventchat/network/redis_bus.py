@@ -45,6 +45,13 @@ class RedisBus:
             else:
                 data = E.encode(self.node, E.UID, E.delivery_fields(delivery), delivery.plain)
                 self.link.send(self.link.keys.inbox(node), data)
+        elif delivery.uids:
+            nodes = {node_of(uid) for uid in delivery.uids}
+            if self.node in nodes:
+                self.local.publish(delivery)
+            for node in nodes - {self.node}:
+                data = E.encode(self.node, E.UID, E.delivery_fields(delivery), delivery.plain)
+                self.link.send(self.link.keys.inbox(node), data)
 
     def deliver_here(self, delivery: Delivery) -> None:
         """The last hop of a line from another node."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+import tempfile
 import time
 
 from .spawn import LISTENING_TLS, Spawned
@@ -48,8 +49,11 @@ class ServerProcess(Spawned):
 def start_server(*flags: str, timeout: float = 20.0, server_name: str = SERVER_NAME) -> ServerProcess:
     """Run `python -m geventchat` on 127.0.0.1 port 0 and wait until it listens.
 
-    `server_name` tells nodes of one network apart.
+    `server_name` tells nodes of one network apart. Unless a test names one,
+    each server keeps its data (history) in a fresh directory of its own.
     """
+    if "--data-dir" not in flags:
+        flags = ("--data-dir", tempfile.mkdtemp(prefix="geventchat-data-"), *flags)
     argv = [sys.executable, "-m", "geventchat", "--host", "127.0.0.1", "--port", "0",
             "--server-name", server_name, *flags]
     server = ServerProcess(argv)
