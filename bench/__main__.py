@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import shlex
 import sys
 import tempfile
 from typing import Any, Callable
@@ -27,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", metavar="PATH",
                    help="also measure the geventchat of this checkout (an earlier revision), run by the same "
                         "Python with PYTHONPATH pointing there; ratios geventchat/baseline")
+    p.add_argument("--server-args", metavar="ARGS", default="",
+                   help="more flags for this checkout's geventchat, in one string (e.g. \"--history none\")")
     p.add_argument("--tls", action="store_true",
                    help="also measure geventchat with its clients on TLS (a throwaway certificate); "
                         "ratios TLS/plain")
@@ -99,6 +103,8 @@ def _checkouts(args: argparse.Namespace) -> list[launcher.Checkout]:
     if args.connect:
         return []
     checkouts = [launcher.this_checkout()]
+    if args.server_args:
+        checkouts[0] = dataclasses.replace(checkouts[0], args=tuple(shlex.split(args.server_args)))
     if args.baseline:
         checkouts.insert(0, launcher.Checkout.load(args.baseline, "baseline"))
     return checkouts
@@ -107,8 +113,8 @@ def _checkouts(args: argparse.Namespace) -> list[launcher.Checkout]:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.connect and (args.baseline or args.tls):
-        parser.error("--baseline and --tls start geventchat here; they do not go with --connect")
+    if args.connect and (args.baseline or args.tls or args.server_args):
+        parser.error("--baseline, --tls and --server-args start geventchat here; they do not go with --connect")
     checkouts = _checkouts(args)  # a bad --baseline is one error line before anything runs
     with tempfile.TemporaryDirectory(prefix="bench-tls-") as folder:
         tls = launcher.TlsSetup.make(folder) if args.tls else None
@@ -131,6 +137,8 @@ def _measure(args: argparse.Namespace, checkouts: list[launcher.Checkout], tls: 
         print(f"{args.connect} is measured as it runs: not pinned, its limits as its operator set them"
               + ("" if args.server_pid else "; no --server-pid, so no server CPU or RSS"))
     for checkout in checkouts:
+        if checkout.args:
+            print(f"{checkout.name} also runs with {' '.join(checkout.args)}")
         if checkout.name != "geventchat":
             missing = checkout.limits()[1]
             print(f"{checkout.name} is the geventchat in {checkout.root}, run by {sys.executable}"

@@ -13,9 +13,11 @@ from __future__ import annotations
 import functools
 import os
 import re
+import shutil
 import ssl
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,7 +41,8 @@ without it: its --help says which it knows.
 FLAGS_NOTE = (
     "geventchat runs with flood control and per-IP limits raised by flags "
     "(--flood-burst/--flood-rate/--flood-backlog 1000000, --ping-flood-burst/--ping-flood-rate 1000000, "
-    "--max-per-ip 1000000), --sendq 16 MiB, --max-clients sized to the test, --log-level WARNING"
+    "--max-per-ip 1000000), --sendq 16 MiB, --max-clients sized to the test, --log-level WARNING, "
+    "and its --data-dir (history) in a throwaway directory"
 )
 
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
@@ -57,6 +60,7 @@ class Server:
     pinned: bool = False
     also: tuple[int, ...] = ()  # more processes of the same server (workers, its Redis): summed
     tls: ssl.SSLContext | None = None  # the clients speak TLS, trusting what this context trusts
+    data_dir: str | None = None  # a throwaway --data-dir, removed once the server has stopped
 
     @property
     def pids(self) -> tuple[int, ...]:
@@ -79,6 +83,8 @@ class Server:
         """Stop a server we started (by its pid); an external one is left alone."""
         if self.child is not None:
             self.child.stop()
+        if self.data_dir is not None:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,7 @@ class Checkout:
     root: str
     name: str  # the server's name in the tables
     flags: frozenset[str]  # what its --help lists
+    args: tuple[str, ...] = ()  # more flags for this server (bin/bench --server-args)
 
     @classmethod
     def load(cls, root: str, name: str) -> Checkout:
@@ -127,7 +134,12 @@ def start_geventchat(cpus: set[int], max_clients: int, extra: tuple[str, ...] = 
     port = free_port()
     limits, _ = checkout.limits()
     argv = [sys.executable, "-m", "geventchat", "--host", "127.0.0.1", "--port", str(port),
-            "--server-name", "geventchat.bench", *limits, "--max-clients", str(max_clients), *extra]
+            "--server-name", "geventchat.bench", *limits, "--max-clients", str(max_clients), *extra,
+            *checkout.args]
+    data_dir = None
+    if "--data-dir" in checkout.flags and "--data-dir" not in checkout.args:
+        data_dir = tempfile.mkdtemp(prefix="bench-data-")  # history and the like: never the user's own
+        argv += ["--data-dir", data_dir]
     ports = [port]
     name = checkout.name
     if tls is not None:
@@ -139,10 +151,14 @@ def start_geventchat(cpus: set[int], max_clients: int, extra: tuple[str, ...] = 
     # the server is quiet at WARNING, so it is probed on its ports rather than read from its log;
     # cwd: `python -m` puts the working directory first on sys.path, before PYTHONPATH
     child = Spawned(argv, name=name, pythonpath=[checkout.root], cwd=checkout.root, keep_lines=50)
-    pinned = procstat.pin(child.pid, cpus)
-    child.wait_accepting(ports)
-    return Server(name, "127.0.0.1", ports[-1], child.pid, child, pinned,
-                  tls=tls.client if tls is not None else None)
+    server = Server(name, "127.0.0.1", ports[-1], child.pid, child, procstat.pin(child.pid, cpus),
+                    tls=tls.client if tls is not None else None, data_dir=data_dir)
+    try:
+        child.wait_accepting(ports)
+    except RuntimeError:
+        server.stop()
+        raise
+    return server
 
 
 def start_relay(cpus: set[int]) -> Server:

@@ -93,6 +93,14 @@ def test_churn_completes_every_cycle(start, kind):
     assert len(result["rss_rounds_kib"]) == 3
 
 
+def test_geventchat_keeps_its_data_in_a_throwaway_directory(start):
+    server = start("geventchat")
+    assert server.data_dir is not None and os.path.isdir(server.data_dir)
+    assert server.child.argv[-2:] == ["--data-dir", server.data_dir]
+    server.stop()
+    assert not os.path.exists(server.data_dir)
+
+
 def test_the_baseline_runs_the_other_checkouts_code(baseline):
     checkout = launcher.Checkout.load(str(baseline), "baseline")
     server = launcher.start_geventchat(CPUS, 50, checkout=checkout)
@@ -129,9 +137,10 @@ def test_one_run_measures_relay_baseline_and_geventchat_over_plain_and_tls(basel
     """bin/bench fanout --baseline PATH --tls: each server, each over TLS where it can, exact counts, the ratios."""
     out = tmp_path / "figures.json"
     run = subprocess.run([sys.executable, "-m", "bench", "fanout", *TINY_FANOUT, "--baseline", str(baseline),
-                          "--tls", "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          "--tls", "--server-args", "--history none", "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120,
                          stdin=subprocess.DEVNULL)
     assert run.returncode == 0, run.stdout + run.stderr
+    assert "geventchat also runs with --history none" in run.stdout.splitlines()
     runs = json.loads(out.read_text())["runs"]
     assert [r["server"] for r in runs] == ["relay", "baseline", "baseline-tls", "geventchat", "geventchat-tls"]
     for result in runs:
