@@ -31,6 +31,10 @@ from . import procstat
 RECV_SIZE = 65536  # under glibc's mmap threshold: no mmap/munmap per recv
 IN, OUT = select.EPOLLIN, select.EPOLLOUT
 CONNECTING, REGISTERING, READY, QUITTING, CLOSED, HANDSHAKING = range(6)
+QUIET = 30.0
+"""Seconds with nothing arriving after which a phase's missing lines count as lost. Long: on a
+shared machine a starved server may take seconds for one turn of its loop (each reader relays
+a whole read, a few hundred lines to every member, before any flush), and that is slow, not loss."""
 TLS_WRITE = 16384  # plaintext per TLS write: one record
 TLS_READS = 16  # TLS records read per readable event before epoll is asked again
 POLL_MAX = 0.05  # seconds: how often a loop re-checks its deadline
@@ -415,7 +419,7 @@ class Worker:
                 "joins": self.joins, "seconds": monotonic() - started}
 
     def cmd_phase(self, tag: str, senders: int, per_sender: int, total: int, rate: float | None,
-                  pad: int = 16, timeout: float = 60.0, quiet: float = 5.0) -> dict[str, Any]:
+                  pad: int = 16, timeout: float = 60.0, quiet: float = QUIET) -> dict[str, Any]:
         """Senders send `per_sender` messages each (paced at `rate` msg/s, or flat out when None);
         every registered client expects all `total` messages of the phase but its own."""
         members = [c for c in self.lobby if c.state == READY]
