@@ -11,36 +11,28 @@ Number = TypeVar("Number", int, float)
 FORBIDDEN_IN_ROOM = " ,\x07\r\n\0"
 
 
-def positive(kind: Callable[[str], Number]) -> Callable[[str], Number]:
-    """A number greater than 0 (a limit, a count, a number of seconds)."""
-
+def _number(kind: Callable[[str], Number], zero_allowed: bool) -> Callable[[str], Number]:
     def convert(text: str) -> Number:
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
+        if value < 0 or (value == 0 and not zero_allowed):
+            raise argparse.ArgumentTypeError(f"must be {'0 or more' if zero_allowed else 'greater than 0'}: {text!r}")
         return value
 
     convert.__name__ = getattr(kind, "__name__", "number")
     return convert
+
+
+def positive(kind: Callable[[str], Number]) -> Callable[[str], Number]:
+    """A number greater than 0 (a limit, a count, a number of seconds)."""
+    return _number(kind, zero_allowed=False)
 
 
 def not_negative(kind: Callable[[str], Number]) -> Callable[[str], Number]:
-    """A number of 0 or more (a duration where 0 turns something off)."""
-
-    def convert(text: str) -> Number:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
-        return value
-
-    convert.__name__ = getattr(kind, "__name__", "number")
-    return convert
+    """A number of 0 or more (a duration or a count where 0 turns something off)."""
+    return _number(kind, zero_allowed=True)
 
 
 def port(lowest: int) -> Callable[[str], int]:
@@ -96,6 +88,18 @@ def cidr(text: str) -> str:
     return text
 
 
+ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?\Z|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?\Z")
+
+
+def origin(text: str) -> str:
+    """A web origin as a browser sends it (scheme://host[:port], no path), or * for any."""
+    value = text.strip().rstrip("/").lower()
+    if value != "*" and not ORIGIN.match(value):
+        raise argparse.ArgumentTypeError(f"not a web origin (like https://chat.example.org or "
+                                         f"http://localhost:8080): {text!r}")
+    return value
+
+
 NODE_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}\Z")
 """Node names go into Redis keys and uids: keep them to a safe alphabet."""
 
@@ -114,6 +118,16 @@ def log_level(text: str) -> str:
     if level not in LOG_LEVELS:
         raise argparse.ArgumentTypeError(f"not a log level ({', '.join(LOG_LEVELS)}): {text!r}")
     return level
+
+
+LOG_FORMATS = ("text", "json")
+
+
+def log_format(text: str) -> str:
+    value = text.lower()
+    if value not in LOG_FORMATS:
+        raise argparse.ArgumentTypeError(f"not a log format ({', '.join(LOG_FORMATS)}): {text!r}")
+    return value
 
 
 def choice(*choices: str) -> Callable[[str], str]:

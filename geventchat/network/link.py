@@ -66,7 +66,9 @@ class RedisLink:
         self.connected_since = 0.0
         self.on_connected: Callable[[], None] = lambda: None
         self.on_message: Callable[[bytes], None] = lambda data: None
+        self.on_sent: Callable[[float], None] = lambda lag: None  # a pipeline went out; its oldest item waited this long
         self._outbox: deque = deque()
+        self._waiting_since = 0.0  # when the outbox's oldest item was queued (at least that recent)
         self._wake = Event()
         self._idle = Event()
         self._idle.set()
@@ -161,14 +163,22 @@ class RedisLink:
     def send(self, channel: str, data: bytes) -> None:
         self.queue((channel, data))
 
+    @property
+    def outbox_depth(self) -> int:
+        """Items waiting to be sent to Redis."""
+        return len(self._outbox)
+
     def queue(self, item: Op | tuple[str, bytes]) -> None:
         """Append to the outbox; a Redis that cannot keep up is treated as gone (bounded memory)."""
         if not self.connected:
             return
         limit = self.settings.redis_outbox_limit
-        if len(self._outbox) >= limit:
+        waiting = len(self._outbox)
+        if waiting >= limit:
             self.lost(RedisError(f"more than {limit} items waiting to be sent"))
             return
+        if not waiting:
+            self._waiting_since = time.monotonic()
         self._outbox.append(item)
         self._idle.clear()
         self._wake.set()
@@ -184,14 +194,18 @@ class RedisLink:
                 self._wake.wait()
                 continue
             pipe = self.redis.pipeline(transaction=False)
+            since = self._waiting_since
             for _ in range(min(self.settings.redis_batch, len(outbox))):
                 item = outbox.popleft()
                 if type(item) is tuple:
                     pipe.publish(*item)
                 else:
                     item(pipe)
+            if outbox:  # what is left waited at least from now on
+                self._waiting_since = time.monotonic()
             try:
                 pipe.execute()
+                self.on_sent(time.monotonic() - since)
             except RedisError as error:
                 self.lost(error)
             except Exception:

@@ -78,9 +78,9 @@ class NetworkNode:
             sender = f.get("s")  # the skipped uid of a channel line is its sender
             if sender is not None:
                 self.registry.remote_spoke(sender, time.time())
-            self.bus.deliver_here(E.to_delivery(env))
+            self.chat.metrics.delivered(self.bus.deliver_here(E.to_delivery(env)))
         elif kind == E.UID:
-            self.bus.deliver_here(E.to_delivery(env))
+            self.chat.metrics.delivered(self.bus.deliver_here(E.to_delivery(env)))
         elif kind == E.ADD:
             user = from_record(f["user"])
             self.registry.remote_add(user)

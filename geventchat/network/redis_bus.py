@@ -33,26 +33,30 @@ class RedisBus:
     def part(self, uid: str, channel: str) -> None:
         self.local.part(uid, channel)
 
-    def publish(self, delivery: Delivery) -> None:
+    def publish(self, delivery: Delivery) -> int:
+        """Deliver here and send on; return the lines queued here (other nodes count their own)."""
         if delivery.channels:
-            self.local.publish(delivery)
+            count = self.local.publish(delivery)
             data = E.encode(self.node, E.CHANNELS, E.delivery_fields(delivery), delivery.plain)
             self.link.send(self.link.keys.broadcast, data)
-        elif delivery.uid is not None:
+            return count
+        if delivery.uid is not None:
             node = node_of(delivery.uid)
             if node == self.node:
-                self.local.publish(delivery)
-            else:
-                data = E.encode(self.node, E.UID, E.delivery_fields(delivery), delivery.plain)
-                self.link.send(self.link.keys.inbox(node), data)
-        elif delivery.uids:
+                return self.local.publish(delivery)
+            data = E.encode(self.node, E.UID, E.delivery_fields(delivery), delivery.plain)
+            self.link.send(self.link.keys.inbox(node), data)
+            return 0
+        count = 0
+        if delivery.uids:
             nodes = {node_of(uid) for uid in delivery.uids}
             if self.node in nodes:
-                self.local.publish(delivery)
+                count = self.local.publish(delivery)
             for node in nodes - {self.node}:
                 data = E.encode(self.node, E.UID, E.delivery_fields(delivery), delivery.plain)
                 self.link.send(self.link.keys.inbox(node), data)
+        return count
 
-    def deliver_here(self, delivery: Delivery) -> None:
+    def deliver_here(self, delivery: Delivery) -> int:
         """The last hop of a line from another node."""
-        self.local.publish(delivery)
+        return self.local.publish(delivery)

@@ -73,3 +73,62 @@ def test_weechat_shows_played_back_history_with_its_original_time(old_line_serve
         assert time.strftime("%H:%M:%S", time.localtime(THEN))[:5] in row.split("oldtimer")[0], term.dump()
     finally:
         term.close()
+
+
+@pytest.fixture
+def plain_server(server_factory):
+    return server_factory("--flood-burst", "50")
+
+
+def test_irssi_joins_talks_kicks_and_sets_modes(plain_server, tmp_path):
+    installed("irssi")
+    from tests.support.client import IrcClient
+
+    term = Terminal(["irssi", f"--home={tmp_path / 'irssi'}", "-n", "irssiop"], rows=30, cols=100, name="irssi",
+                    env={"HOME": str(tmp_path)})
+    watcher = IrcClient(plain_server.address).register("watcher")
+    try:
+        term.wait_text("[(status)]", timeout=20)
+        term.send_line("/set cmds_max_at_once 20")  # irssi paces itself: past five lines, one per 2.2 s
+        term.send_line(f"/connect 127.0.0.1 {plain_server.port}")
+        term.wait_text("Welcome to the geventchat", timeout=20)
+        term.send_line("/join #dev")
+        term.wait_text("/#dev", timeout=20)  # its window is the one typed into now
+        watcher.send("JOIN #dev")
+        watcher.expect(r" 366 ")
+        term.send_line("hello from irssi")
+        assert watcher.expect(r"PRIVMSG #dev").endswith("PRIVMSG #dev :hello from irssi")
+        term.send_line("/mode #dev +m")
+        assert watcher.expect(r" MODE #dev").endswith("MODE #dev +m")
+        term.send_line("/topic set by irssi")
+        assert watcher.expect(r" TOPIC ").endswith("TOPIC #dev :set by irssi")
+        term.send_line("/kick watcher enough")
+        assert watcher.expect(r" KICK ").endswith("KICK #dev watcher :enough")
+    finally:
+        watcher.close()
+        term.close()
+
+
+def test_weechat_joins_talks_kicks_and_sets_modes(plain_server, tmp_path):
+    installed("weechat")
+    from tests.support.client import IrcClient
+
+    watcher = IrcClient(plain_server.address).register("watcher")
+    commands = f"/server add local 127.0.0.1/{plain_server.port} -nicks=weeop;/connect local"
+    term = Terminal(["weechat", "-d", str(tmp_path / "weechat"), "-r", commands], rows=30, cols=120,
+                    name="weechat", env={"HOME": str(tmp_path)})
+    try:
+        term.wait_text("#lobby", timeout=20)
+        term.send_line("/join #dev")
+        term.wait_text(":#dev(", timeout=20)  # its buffer is the one typed into now
+        watcher.send("JOIN #dev")
+        watcher.expect(r" 366 ")
+        term.send_line("hello from weechat")
+        assert watcher.expect(r"PRIVMSG #dev").endswith("PRIVMSG #dev :hello from weechat")
+        term.send_line("/mode #dev +i")
+        assert watcher.expect(r" MODE #dev").endswith("MODE #dev +i")
+        term.send_line("/kick watcher enough")
+        assert watcher.expect(r" KICK ").endswith("KICK #dev watcher :enough")
+    finally:
+        watcher.close()
+        term.close()
