@@ -22,6 +22,7 @@ NICK = "nick"  # a user changed nick (u=uid, n=new nick)
 HELLO = "hello"  # a node (re)joined: its whole user list (users=[records])
 DEAD = "dead"  # a node was declared dead and its state freed (node=name)
 LOST = "lost"  # your user lost its nick on re-claim (u=uid, n=nick)
+CONTROL = "control"  # a KILL, K-line or logout every node applies (Chat.control's fields)
 
 
 @dataclass(frozen=True, slots=True)

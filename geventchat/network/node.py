@@ -16,6 +16,7 @@ import gevent
 from redis.exceptions import RedisError
 
 from ..config import Config
+from ..core.accounts import Hasher
 from ..core.chat import Chat
 from ..core.history import HistoryStore
 from ..core.state import User
@@ -25,13 +26,14 @@ from .keys import Keys
 from .link import RedisLink
 from .liveness import Liveness
 from .records import default_node_name, from_record, node_of, to_record, uid_prefix
+from .redis_accounts import RedisAccounts
 from .redis_bus import RedisBus
 from .redis_registry import RedisRegistry
 
 log = logging.getLogger("geventchat")
 
 class NetworkNode:
-    def __init__(self, config: Config, history: HistoryStore | None = None) -> None:
+    def __init__(self, config: Config, history: HistoryStore | None = None, hasher: Hasher | None = None) -> None:
         assert config.network.redis
         self.config = config
         self.name = config.network.node_name or default_node_name(config.server.name, os.getpid())
@@ -39,7 +41,11 @@ class NetworkNode:
         self.link = RedisLink(config.network, self.name, self.keys)
         self.registry = RedisRegistry(self.link, self.name)
         self.bus = RedisBus(self.link, self.name)
-        self.chat = Chat(config, bus=self.bus, registry=self.registry, node=uid_prefix(self.name), history=history)
+        accounts = RedisAccounts(self.link.redis, self.keys.prefix, online=lambda: self.link.connected)
+        self.chat = Chat(config, bus=self.bus, registry=self.registry, node=uid_prefix(self.name), history=history,
+                         accounts=accounts, bans=accounts, hasher=hasher)
+        self.chat.broadcast_control = lambda fields: self.link.send(
+            self.keys.broadcast, E.encode(self.name, E.CONTROL, fields))
         self.liveness = Liveness(self)
         self.link.on_connected = self.resync
         self.link.on_message = self.receive
@@ -96,6 +102,8 @@ class NetworkNode:
             self._node_dead(f["node"])
         elif kind == E.LOST:
             gevent.spawn(announce.force_rename, self.chat, f["u"], f["n"])
+        elif kind == E.CONTROL:
+            self.chat.control(f, time.time())
 
     def _node_dead(self, dead: str) -> None:
         if dead == self.name:
@@ -142,6 +150,7 @@ class NetworkNode:
             if records:
                 self.merge(other, [from_record(json.loads(r)) for r in records.values()])
         link.send(keys.broadcast, E.encode(self.name, E.HELLO, {"users": [to_record(u) for u in local]}))
+        self.chat.opers.load(time.time())  # K-lines set while we were away
         for uid, nick in losers:
             gevent.spawn(announce.force_rename, self.chat, uid, nick)
 

@@ -14,6 +14,9 @@ LISTENING_WEB = re.compile(r"listening on [^ ]+:(\d+) .*\(web\)")
 METRICS = re.compile(r"metrics on (http://[^ /]+:\d+)/metrics")
 SERVER_NAME = "irc.test"
 
+CHEAP_ARGON2 = ("--argon2-time-cost", "1", "--argon2-memory-cost", "8", "--argon2-parallelism", "1")
+"""The cheapest password hashes the flags allow: argon2 is slow on purpose, tests check rules, not cost."""
+
 
 class ServerProcess(Spawned):
     """The server under test: where it listens, and its log to match against."""
