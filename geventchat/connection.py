@@ -61,7 +61,7 @@ class SendQueue:
     flag to test.
     """
 
-    __slots__ = ("_items", "_rest", "_counted", "_bytes", "_check_at", "limit", "max_line", "closed",
+    __slots__ = ("_items", "_rest", "_counted", "_bytes", "_check_at", "_empty_at", "limit", "max_line", "closed",
                  "_on_overflow", "_on_ready", "on_full")
 
     def __init__(self, limit: int, on_overflow: Callable[[], None], on_ready: Callable[[], None]) -> None:
@@ -71,6 +71,7 @@ class SendQueue:
         self._bytes = 0
         self.max_line = MAX_LINE  # the longest item put() may be given
         self._check_at = 1  # queue length for the slow path: the first item, or where the limit could be passed
+        self._empty_at = limit // MAX_LINE + 1  # after the first item of an empty queue: where it could be passed
         self.limit = limit
         self.closed = False
         self._on_overflow = on_overflow
@@ -84,6 +85,10 @@ class SendQueue:
             self._check(items, len(items))
 
     def _check(self, items: list[bytes], count: int) -> None:
+        if count == 1 and self._empty_at > 1:  # the first item cannot pass the limit: tell the owner
+            self._check_at = self._empty_at
+            self._on_ready()
+            return
         size = self._bytes + sum(map(len, items[self._counted:]))
         if size > self.limit and self.on_full is not None:
             # Only output the client does not take counts: a big reply (WHO on
@@ -116,6 +121,7 @@ class SendQueue:
     def set_max_line(self, size: int) -> None:
         """The client's capabilities changed how long a line it may be sent."""
         self.max_line = size
+        self._empty_at = self.limit // size + 1
         if self._items:  # an empty queue still waits for its first item
             self._check_at = self._counted + (self.limit - self._bytes) // size + 1
 
