@@ -384,7 +384,7 @@ def _list(state: ChatState, arg: str, now: float, here: Window) -> Outcome:
 
 # --- windows -------------------------------------------------------------------
 
-@command("window", "/window <number>|next|prev|close|list", True, "switch windows (Alt-1..9 too), close one, list them")
+@command("window", "/window <n>|next|prev|close|list", True, "switch windows (Alt-1..9 too), close one, list them")
 def _window(state: ChatState, arg: str, now: float, here: Window) -> Outcome:
     word = arg.split()[0].lower()
     windows = state.windows
@@ -476,8 +476,9 @@ def _reconnect(state: ChatState, arg: str, now: float, here: Window) -> Outcome:
 @command("help", "/help", False, "this list")
 def _help(state: ChatState, arg: str, now: float, here: Window) -> Outcome:
     state.status(now, "Commands:")
+    width = max(len(entry.usage) for entry in COMMANDS.values())
     for entry in COMMANDS.values():
-        state.status(now, f"  {entry.usage:<28} {entry.help}")
+        state.status(now, f"  {entry.usage:<{width}}  {entry.help}")
     state.status(now, "Keys: Alt-1..9 or Ctrl-N/Ctrl-P switch windows, PageUp/PageDown scroll (older history "
                  "at the top), Up/Down recall lines, Tab completes nicks and channels, Ctrl-C quits")
     return Outcome()
