@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from geventchat.core.history import Entry
+from geventchat.protocol.message import format_line
 from geventchat.protocol.names import casefold
 from geventchat.store.sqlite import SqliteHistory
 
@@ -21,6 +22,6 @@ def seed_history(data_dir: Path, channel: str, lines: list[tuple[str, str]], sta
     data_dir.mkdir(parents=True, exist_ok=True)
     store = SqliteHistory(data_dir / "history.sqlite3", max_age=30 * DAY, max_lines=100_000)
     for index, (prefix, text) in enumerate(lines):
-        store.append(Entry(f"seed-{index}", start + index * step, casefold(channel), "PRIVMSG", prefix,
-                           (channel, text)))
+        line = format_line("PRIVMSG", channel, text, prefix=prefix)   # as it was relayed
+        store.append(Entry(f"seed-{index}", start + index * step, casefold(channel), "PRIVMSG", line))
     store.close()
