@@ -70,7 +70,7 @@ class SqliteHistory:
         """Database work, where the edge runs it; a database error comes back as a StoreError."""
         try:
             return self._work(work)
-        except sqlite3.Error as error:
+        except (sqlite3.Error, ValueError, TypeError) as error:  # the database, or a row it cannot read back
             raise StoreError(f"history in {self.path}: {error}") from error
 
     # --- writing --------------------------------------------------------------
