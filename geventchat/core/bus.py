@@ -9,6 +9,7 @@ last hop.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Callable, Protocol
 
 from .outbox import Delivery
@@ -102,6 +103,10 @@ class LocalBus:
                     subscriber[0](line)
 
     deliver_here = publish
+
+    def channels(self) -> Iterable[str]:
+        """The channels with members here (a network bus reads only those from other nodes)."""
+        return self._channels.keys()
 
     def _publish_once(self, delivery: Delivery) -> None:
         """Members of several channels: each gets the line once (a QUIT, a NICK)."""
