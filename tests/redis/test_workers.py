@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+from tests.redis.conftest import FAST
 from tests.support.client import IrcClient
 from tests.support.server import start_server
 
@@ -63,8 +64,8 @@ def test_two_workers_share_the_port_and_the_chat(redis_server):
 
 
 def test_a_worker_killed_is_started_again(redis_server):
-    server = start_server("--workers", "2", "--redis", redis_server.url, "--node-name", "w",
-                          "--node-timeout", "1.5", "--redis-retry-max", "0.3", server_name="workers.test")
+    server = start_server("--workers", "2", "--redis", redis_server.url, "--node-name", "w", *FAST,
+                          server_name="workers.test")
     try:
         server.wait_log(r"node w-1 joined")
         server.wait_log(r"node w-2 joined")
