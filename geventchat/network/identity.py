@@ -37,11 +37,15 @@ def _boot_id() -> str:
 
 
 def _start_ticks(pid: int) -> str | None:
-    """When a process started (clock ticks since boot): a pid reused later starts later."""
+    """When a running process started (clock ticks since boot; a pid reused later starts later).
+
+    None when no such process runs: an exited one not yet reaped by its parent counts as gone.
+    """
     stat = _read(f"/proc/{pid}/stat")
     if stat is None:
         return None
-    return stat.rsplit(")", 1)[1].split()[19]
+    fields = stat.rsplit(")", 1)[1].split()
+    return None if fields[0] in ("Z", "X") else fields[19]
 
 
 @dataclass

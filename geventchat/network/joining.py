@@ -33,7 +33,7 @@ from . import announce
 from . import envelope as E
 from .backlog import Item
 from .identity import gone
-from .link import TAKEN
+from .link import DEAD, TAKEN
 from .reader import parse_id
 from .records import from_record, to_record
 
@@ -54,6 +54,9 @@ def resync(node: NetworkNode, first: bool, restarted: bool) -> None:
             return
         load(node)
     else:
+        if node.cut_off:  # the link failed while we were joining again: finish that first
+            link.fence(DEAD, node.identity.epoch)
+            return
         node.liveness.beat(time.time())
         if link.fenced is not None:
             return  # DEAD: the reader catches up, then rejoin(); TAKEN: the node stops
@@ -69,18 +72,21 @@ def resync(node: NetworkNode, first: bool, restarted: bool) -> None:
         request_repair(node)
 
 
-def claim_name(node: NetworkNode) -> bool:
-    """Take our node name for this epoch; False (and fenced TAKEN) when a live run holds it."""
+def claim_name(node: NetworkNode, replacing: str = "") -> bool:
+    """Take our node name for this epoch; False (and fenced TAKEN) when a live run holds it.
+
+    `replacing`: our own previous epoch, which a rejoin takes over even if it still holds the name.
+    """
     link, identity = node.link, node.identity
     args = [node.keys.prefix, identity.name, identity.epoch, link.ttl_ms, identity.info(),
             node.config.network.redis_stream_maxlen]
-    result = link.claim_node_script(args=[*args, ""])
+    result = link.claim_node_script(args=[*args, replacing])
     if result[0] == b"taken" and gone(result[2].decode()):
         log.warning("node name %s was held by a process of this machine that no longer runs: taking it over",
                     identity.name)
         result = link.claim_node_script(args=[*args, result[1]])
     if result[0] == b"taken":
-        link.fence(TAKEN)
+        link.fence(TAKEN, identity.epoch)
         return False
     freed = int(result[1])
     if freed >= 0:
@@ -158,14 +164,29 @@ def hello(node: NetworkNode, first: bool = False) -> None:
         node.link.backlog.add(item, time.time(), force=True)
 
 
+def split(node: NetworkNode) -> None:
+    """We were declared dead: our users see everyone else leave, at that point of the order.
+
+    What the others do from there on (nick changes, arrivals, departures)
+    happened without us: it changes the mirror silently, and our users hear
+    of the outcome in the netjoin; the lines said meanwhile are kept for them.
+    """
+    if node.cut_off:
+        return
+    node.cut_off = True
+    registry = node.registry
+    for name in sorted(registry.remote_nodes()):
+        announce.quits(node.chat, registry.remote_users(name), f"{node.config.server.name} {name}")
+
+
 def rejoin(node: NetworkNode) -> None:
-    """We were declared dead and have caught up: split, join again as a new epoch, netjoin."""
+    """We were declared dead and have caught up: join again as a new epoch, settle nicks, netjoin."""
     chat, registry, link, identity = node.chat, node.registry, node.link, node.identity
-    others = {name: registry.remote_users(name) for name in sorted(registry.remote_nodes())}
-    for name, users in others.items():
-        announce.quits(chat, users, f"{node.config.server.name} {name}")
+    split(node)  # the entry saying we died may be gone from a stream trimmed while we were away
+    previous = identity.epoch
     identity.rejoins += 1
-    if not claim_name(node):
+    link.ready = False  # the publisher waits until what was kept is sorted out
+    if not claim_name(node, replacing=previous):
         return
     link.fenced = None
     losers = reclaim(node)
@@ -174,13 +195,18 @@ def rejoin(node: NetworkNode) -> None:
     dropped = link.backlog.drop(lambda item: not _still_theirs(node, item) or item.about in losers)
     announce.undelivered(chat, dropped, CUT_OFF)
     hello(node, first=True)
-    for users in others.values():
-        for user in users:
-            announce.join(chat, user)
-    log.warning("node %s joined the network again as epoch %s: %d users of other nodes back, %d lines kept",
-                node.name, identity.epoch, sum(map(len, others.values())),
-                sum(1 for item in link.backlog.pending if item.streams))
+    node.cut_off = False
+    others = [user for name in sorted(registry.remote_nodes()) for user in registry.remote_users(name)]
+    for user in others:
+        announce.join(chat, user)
+    missed, node.missed = node.missed, []
+    for delivery in missed:
+        node.bus.deliver_here(delivery)
+    log.warning("node %s joined the network again as epoch %s: %d users of other nodes back, %d lines said "
+                "meanwhile delivered, %d of ours passed on", node.name, identity.epoch, len(others), len(missed),
+                sum(1 for item in link.backlog.pending if item.streams) - 1)
     request_repair(node)
+    link.ready = link.connected
     link.unfence()
 
 

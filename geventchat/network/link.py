@@ -122,9 +122,13 @@ class RedisLink:
             self._outage_logged = True
             log.warning("Redis at %s unreachable (%s): local chat goes on; reconnecting", self.url, error)
 
-    def fence(self, why: str) -> None:
-        """Redis refused us: stop writing until the node has joined again (or stops, for TAKEN)."""
-        if self.fenced == why or self.fenced == TAKEN:
+    def fence(self, why: str, epoch: str) -> None:
+        """Redis refused `epoch`: stop writing until the node has joined again (or stops, for TAKEN).
+
+        A verdict about an epoch we have already left behind (a reply that was
+        on its way while the node joined again) is old news and ignored.
+        """
+        if epoch != self.identity.epoch or self.fenced == why or self.fenced == TAKEN:
             return
         self.fenced = why
         self.on_fenced(why)
@@ -152,9 +156,10 @@ class RedisLink:
             return None
 
     def claim_or_raise(self, folded: str, uid: str) -> str | None:
+        epoch = self.identity.epoch
         status, value = self._claim(args=self._claim_args(folded, uid))
         if status == b"fenced":
-            self.fence(value.decode())
+            self.fence(value.decode(), epoch)
             return None
         return value.decode()
 
@@ -164,13 +169,14 @@ class RedisLink:
 
     def claim_many(self, pairs: list[tuple[str, str]]) -> list[str | None]:
         """Claim several nicks in one round trip (re-claiming after a reconnect)."""
+        epoch = self.identity.epoch
         pipe = self.redis.pipeline(transaction=False)
         for folded, uid in pairs:
             self._claim(args=self._claim_args(folded, uid), client=pipe)
         owners: list[str | None] = []
         for status, value in pipe.execute():
             if status == b"fenced":
-                self.fence(value.decode())
+                self.fence(value.decode(), epoch)
                 owners.append(None)
             else:
                 owners.append(value.decode())
@@ -192,6 +198,7 @@ class RedisLink:
                 self._wake.wait()
                 continue
             batch = backlog.take(self.settings.redis_batch)
+            epoch = self.identity.epoch
             try:
                 result = self._append(args=self._append_args(batch))
             except RedisError as error:
@@ -205,7 +212,7 @@ class RedisLink:
                 backlog.written(batch, time.time())
             else:
                 backlog.put_back(batch)
-                self.fence(result[0].decode())
+                self.fence(result[0].decode(), epoch)
 
     def _append_args(self, batch: list[Item]) -> list:
         identity = self.identity

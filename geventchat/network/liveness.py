@@ -57,11 +57,12 @@ class Liveness:
         node = self.node
         link, registry, identity = node.link, node.registry, node.identity
         mirrored = sorted(registry.remote_nodes())
-        result = link.beat_script(args=[link.keys.prefix, identity.name, identity.epoch, link.ttl_ms,
+        epoch = identity.epoch
+        result = link.beat_script(args=[link.keys.prefix, identity.name, epoch, link.ttl_ms,
                                         identity.info(), *mirrored])
         status = result[0].decode()
         if status != "ok":
-            link.fence(status)
+            link.fence(status, epoch)
             return
         redis_now = int(result[1])
         beats = result[2]

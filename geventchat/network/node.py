@@ -56,6 +56,8 @@ class NetworkNode:
         self.refused: str | None = None  # why this node may not be part of the network
         self.repair_at: Key | None = None  # a directory snapshot's point of the order, until it is compared
         self.repair_nodes: list = []
+        self.cut_off = False  # declared dead and split: later entries change the mirror silently
+        self.missed: list = []  # lines said while we were cut off, for our users after the netjoin
         self._origin = name.encode()
         self._beat: gevent.Greenlet | None = None
 
@@ -144,13 +146,14 @@ class NetworkNode:
         sender = origin.decode()
         if origin != NETWORK:
             self.registry.epochs[sender] = fields[b"e"].decode()
-        if kind == E.CHANNELS:
+        if kind == E.CHANNELS or kind == E.UID:
             speaker = f.get("s")  # the skipped uid of a channel line is its sender
-            if speaker is not None:
+            if speaker is not None and kind == E.CHANNELS:
                 self.registry.remote_spoke(speaker, time.time())
-            self.bus.deliver_here(E.to_delivery(env))
-        elif kind == E.UID:
-            self.bus.deliver_here(E.to_delivery(env))
+            if not self.cut_off:
+                self.bus.deliver_here(E.to_delivery(env))
+            elif E.command_of(env.line) in E.MESSAGES:
+                self.missed.append(E.to_delivery(env))  # the events are told by the netjoin instead
         elif kind == E.ADD:
             self.registry.remote_add(from_record(f["user"]))
         elif kind == E.DEL:
@@ -158,14 +161,15 @@ class NetworkNode:
         elif kind == E.NICK:
             self.registry.remote_rename(f["u"], f["n"])
         elif kind == E.HELLO:
-            self.merge(sender, [from_record(r) for r in f["users"]])
+            self.merge(sender, [from_record(r) for r in f["users"]], tell=not self.cut_off)
         elif kind == E.DEAD:
             self._node_dead(f["node"], f["e"])
 
     def _node_dead(self, dead: str, epoch: str) -> None:
         if dead == self.name:
             if epoch == self.identity.epoch:
-                self.link.fence(DEAD)
+                self.link.fence(DEAD, epoch)
+                joining.split(self)
             return
         known = self.registry.epochs.get(dead)
         if known is not None and known != epoch:
@@ -173,7 +177,8 @@ class NetworkNode:
         users = self.registry.drop_node(dead)
         self.registry.epochs.pop(dead, None)
         log.info("node %s declared dead: %d users split off", dead, len(users))
-        announce.quits(self.chat, users, f"{self.config.server.name} {dead}")
+        if not self.cut_off:
+            announce.quits(self.chat, users, f"{self.config.server.name} {dead}")
 
     def _missed(self, origin: str, stream: str, count: int) -> None:
         log.warning("%d entries from node %s in %s were lost on the way here", count, origin, stream)
@@ -185,7 +190,7 @@ class NetworkNode:
             self.chat.outbox.to_channel(channel, Message("NOTICE", (name, text), self.config.server.name),
                                         time.time(), here_only=True)
 
-    def merge(self, node: str, users: list) -> int:
+    def merge(self, node: str, users: list, tell: bool = True) -> int:
         """Make our mirror of `node` equal `users`, telling our clients what changed; returns the changes."""
         seen = set()
         changes = 0
@@ -193,15 +198,18 @@ class NetworkNode:
             seen.add(user.uid)
             previous = self.registry.remote_add(user)
             if previous is None:
-                announce.join(self.chat, user)
+                if tell:
+                    announce.join(self.chat, user)
                 changes += 1
             elif previous.nick != user.nick:
-                announce.nick(self.chat, user, previous.prefix)
+                if tell:
+                    announce.nick(self.chat, user, previous.prefix)
                 changes += 1
         gone = [u for u in self.registry.remote_users(node) if u.uid not in seen]
         for user in gone:
             self.registry.remote_remove(user.uid)
-        announce.quits(self.chat, gone, f"{self.config.server.name} {node}")
+        if tell:
+            announce.quits(self.chat, gone, f"{self.config.server.name} {node}")
         return changes + len(gone)
 
     # --- the liveness loop calls this ---------------------------------------

@@ -6,7 +6,6 @@ Redis is a real redis-server on an ephemeral loopback port.
 
 from __future__ import annotations
 
-import re
 import signal
 import threading
 import time
@@ -185,23 +184,6 @@ def test_redis_restart_chat_resumes_and_nicks_stay(redis_server, start_node, cli
         assert not any("QUIT" in l for l in c.sync())  # nobody was dropped or split
     for node in (n1, n2):
         assert len([l for l in node.log if "unreachable" in l]) == 1  # said once
-
-
-def test_conflict_after_outage_goes_to_the_earlier_signon(redis_server, start_node, client):
-    n1, n2 = start_node("n1"), start_node("n2")
-    redis_server.stop()
-    n1.wait_log(r"unreachable")
-    n2.wait_log(r"unreachable")
-    first = client(n1).register("zed")
-    time.sleep(0.05)
-    second = client(n2).register("zed")  # each node alone: both get it
-    redis_server.restart()
-    notice = second.expect(r"NOTICE .*held by an earlier signon", timeout=10)
-    new = re.search(r"you are now (\S+)", notice).group(1)
-    first.expect(rf"^:zed{PREFIX} NICK {new}$")  # the loser's rename is seen across
-    assert not any(" NICK " in l for l in first.seen if l.startswith(":zed") and "NICK zed" in l)
-    first.send("WHOIS zed")
-    first.expect(r" 312 zed zed n1\.test ")
 
 
 def test_a_node_stopped_with_sigterm_says_goodbye_and_frees_its_nicks(start_node, client):
