@@ -11,36 +11,28 @@ Number = TypeVar("Number", int, float)
 FORBIDDEN_IN_ROOM = " ,\x07\r\n\0"
 
 
-def positive(kind: Callable[[str], Number]) -> Callable[[str], Number]:
-    """A number greater than 0 (a limit, a count, a number of seconds)."""
-
+def _number(kind: Callable[[str], Number], zero_allowed: bool) -> Callable[[str], Number]:
     def convert(text: str) -> Number:
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
+        if value < 0 or (value == 0 and not zero_allowed):
+            raise argparse.ArgumentTypeError(f"must be {'0 or more' if zero_allowed else 'greater than 0'}: {text!r}")
         return value
 
     convert.__name__ = getattr(kind, "__name__", "number")
     return convert
+
+
+def positive(kind: Callable[[str], Number]) -> Callable[[str], Number]:
+    """A number greater than 0 (a limit, a count, a number of seconds)."""
+    return _number(kind, zero_allowed=False)
 
 
 def not_negative(kind: Callable[[str], Number]) -> Callable[[str], Number]:
-    """A number of 0 or more (a duration where 0 turns something off)."""
-
-    def convert(text: str) -> Number:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
-        return value
-
-    convert.__name__ = getattr(kind, "__name__", "number")
-    return convert
+    """A number of 0 or more (a duration or a count where 0 turns something off)."""
+    return _number(kind, zero_allowed=True)
 
 
 def port(lowest: int) -> Callable[[str], int]:
@@ -114,3 +106,30 @@ def log_level(text: str) -> str:
     if level not in LOG_LEVELS:
         raise argparse.ArgumentTypeError(f"not a log level ({', '.join(LOG_LEVELS)}): {text!r}")
     return level
+
+
+def choice(*choices: str) -> Callable[[str], str]:
+    """One of a few words."""
+
+    def convert(text: str) -> str:
+        if text not in choices:
+            raise argparse.ArgumentTypeError(f"choose one of {', '.join(choices)}: {text!r}")
+        return text
+
+    convert.__name__ = "choice"
+    return convert
+
+
+def default_data_dir() -> str:
+    """$XDG_DATA_HOME/geventchat, else ~/.local/share/geventchat: the usual place for a user's data."""
+    import os
+
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(base, "geventchat")
+
+
+def lobby(text: str) -> str | None:
+    """The lobby's channel name, or `none` for no lobby."""
+    if text == "none":
+        return None
+    return room("#", "channel")(text)

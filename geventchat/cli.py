@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import logging
 import signal
+import sqlite3
 import sys
 
 from . import __version__, argtypes
@@ -35,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         group = p.add_argument_group(kind.__doc__.splitlines()[0].rstrip("."))
         for f, dest in fields:
             meta = f.metadata
-            options = {"dest": dest, "default": None, "help": _help(f)}
+            options = {"dest": dest, "default": argparse.SUPPRESS, "help": _help(f)}
             if f.type in ("bool", bool):
                 options["action"] = "store_false" if f.default else "store_true"
             else:
@@ -50,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 def config_from_args(argv: list[str] | None = None) -> Config:
     """Flags -> Config; a usage error (exit 2) for bad values and bad combinations."""
     parser = build_parser()
-    values = {k: v for k, v in vars(parser.parse_args(argv)).items() if v is not None}
+    values = vars(parser.parse_args(argv))  # only what was given: every default is Config's
     for key, value in values.items():
         if isinstance(value, list):
             values[key] = tuple(value)
@@ -72,6 +73,8 @@ def usage_problems(config: Config) -> list[str]:
         )
     if listeners.tls_key and not listeners.tls_cert:
         problems.append("--tls-key needs --tls-cert PATH")
+    if config.history.history == "redis" and not config.network.redis:
+        problems.append("--history redis needs --redis URL (a single process keeps history with sqlite)")
     return problems
 
 
@@ -97,6 +100,16 @@ def main(argv: list[str] | None = None) -> int:
 
     from .server import ChatServer, ListenError
 
+    from .store.worker import StoreWorker, open_sqlite_history
+
+    worker = StoreWorker()
+    history = None
+    if config.history_store == "sqlite":
+        try:
+            history = open_sqlite_history(config, worker)
+        except (OSError, sqlite3.Error) as error:
+            print(f"chat-server: cannot keep history in {config.server.data_dir}: {error}", file=sys.stderr)
+            return 1
     node = None
     if network.redis:
         try:
@@ -104,16 +117,19 @@ def main(argv: list[str] | None = None) -> int:
         except ImportError as error:
             print(f"chat-server: --redis needs redis-py ({error}); install geventchat[redis]", file=sys.stderr)
             return 2
-        node = NetworkNode(config)
+        node = NetworkNode(config, history=history)
         # Join before listening: a node (a restarted worker too) takes connections
         # only once it checks nicks against the whole network.
         refused = node.start(network.redis_join_wait)
         if refused is not None:
             node.stop()
+            if history is not None:
+                history.close()
+            worker.stop()
             print(f"chat-server: {refused}", file=sys.stderr)
             return 1
     try:
-        server = ChatServer(config, chat=node.chat if node else None)
+        server = ChatServer(config, chat=node.chat if node else None, history=history)
         server.start()
     except (ValueError, ListenError) as error:  # a TLS certificate or key that cannot be used; a port taken
         if node is not None:
@@ -141,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
         stopping[0].join()
     if node is not None:
         node.stop()
+    if history is not None:
+        history.close()
+    worker.stop()
     return status[0]
 
 

@@ -44,11 +44,15 @@ class ServerConfig:
     name: str = setting(None, "name in replies", flag="--server-name", parse=valid.server_name, metavar="NAME",
                         factory=socket.gethostname, shown="the host name")
     network: str = setting("geventchat", "network name in 001 and 005")
-    lobby: str = setting("#lobby", "the channel everyone is in", parse=valid.room("#", "channel"),
-                         metavar="CHANNEL")
+    lobby: str | None = setting("#lobby", "the channel everyone enters on registration ('none': a classic "
+                                          "IRC server, no channel joined for you)", parse=valid.lobby,
+                                metavar="CHANNEL")
     motd_file: str | None = setting(None, "message of the day, one line per line", metavar="PATH")
     resolve: bool = setting(False, "use reverse-DNS names as hosts")
     log_level: str = setting("INFO", "log verbosity: DEBUG, INFO, WARNING or ERROR", parse=valid.log_level, metavar="LEVEL")
+    data_dir: str = setting(None, "where what must outlive the process is kept (history, accounts); "
+                                  "created on first run", metavar="PATH", factory=valid.default_data_dir,
+                            shown="$XDG_DATA_HOME/geventchat, else ~/.local/share/geventchat")
 
 
 @dataclass
@@ -103,6 +107,19 @@ class LimitsConfig:
 
 
 @dataclass
+class ChannelsConfig:
+    """Channels: how many, how long their names, topics and lists may be."""
+
+    max_channels_per_user: int = setting(20, "channels one user may be in (ISUPPORT CHANLIMIT)", parse=valid.count)
+    max_channels: int = setting(10_000, "channels on the server", parse=valid.count)
+    topiclen: int = setting(390, "longest topic (TOPICLEN)", parse=valid.count)
+    kicklen: int = setting(255, "longest kick reason (KICKLEN)", parse=valid.count)
+    maxlist: int = setting(100, "entries in each of a channel's ban, exception and invite lists (MAXLIST)",
+                           parse=valid.count)
+    modes_per_command: int = setting(4, "modes with a parameter in one MODE command (MODES)", parse=valid.count)
+
+
+@dataclass
 class FloodConfig:
     """Flood control: a token bucket of lines per client, and a smaller one for PING/PONG."""
 
@@ -114,6 +131,27 @@ class FloodConfig:
                               parse=valid.count)
     ping_rate: float = setting(5.0, "PING/PONG lines per second after their burst", flag="--ping-flood-rate",
                                parse=valid.positive(float), metavar="PER_SECOND")
+
+
+@dataclass
+class HistoryConfig:
+    """Chat history: what is kept of each channel, for how long, and how it is served."""
+
+    history: str = setting("auto", "where history is kept: sqlite (in --data-dir), redis (shared by a "
+                                   "network's nodes), none (off); auto: redis with --redis, else sqlite",
+                           parse=valid.choice("auto", "sqlite", "redis", "none"), metavar="STORE")
+    history_max_age: float = setting(30.0, "days a line is kept", parse=valid.positive(float), metavar="DAYS")
+    history_max_lines: int = setting(100_000, "lines kept per channel", parse=valid.count)
+    history_playback: int = setting(20, "lines a client without draft/chathistory is shown when it joins "
+                                        "(0: none)", parse=valid.not_negative(int), metavar="N")
+    chathistory_max: int = setting(1000, "most lines one CHATHISTORY request returns (ISUPPORT CHATHISTORY)",
+                                   parse=valid.count)
+    history_flush: float = setting(0.5, "seconds between batched writes: at most this much is lost to a crash",
+                                   parse=valid.seconds)
+    history_prune_interval: float = setting(60.0, "seconds between passes that drop lines past the limits",
+                                            parse=valid.seconds)
+    redact_window: float = setting(900.0, "seconds during which a user may take back (REDACT) its own line",
+                                   parse=valid.seconds)
 
 
 @dataclass
@@ -165,7 +203,9 @@ class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     listeners: ListenersConfig = field(default_factory=ListenersConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
+    channels: ChannelsConfig = field(default_factory=ChannelsConfig)
     flood: FloodConfig = field(default_factory=FloodConfig)
+    history: HistoryConfig = field(default_factory=HistoryConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
 
     DEFAULT_TLS_PORT = 6697
@@ -190,6 +230,14 @@ class Config:
         return max(0.05, min(1.0, shortest / 4))
 
     @property
+    def history_store(self) -> str:
+        """The history store in use: the flag's choice, `auto` resolved."""
+        chosen = self.history.history
+        if chosen == "auto":
+            return "redis" if self.network.redis else "sqlite"
+        return chosen
+
+    @property
     def tls_port(self) -> int | None:
         """The TLS port in use: the flag's, or the default one once a certificate is given."""
         listeners = self.listeners
@@ -202,7 +250,9 @@ _SECTIONS: dict[str, type] = {
     "server": ServerConfig,
     "listeners": ListenersConfig,
     "limits": LimitsConfig,
+    "channels": ChannelsConfig,
     "flood": FloodConfig,
+    "history": HistoryConfig,
     "network": NetworkConfig,
 }
 

@@ -298,6 +298,8 @@ class Connection:
     def _write_failed(self, error: OSError) -> None:
         if isinstance(error, ConnectionResetError):
             self._write_error = "Connection reset by peer"
+        elif isinstance(error, BrokenPipeError):  # a write after the peer's close met its reset
+            self._write_error = "Remote host closed the connection"
         else:
             self._write_error = f"Write error: {error.strerror or error}"
         self._shutdown_socket()

@@ -19,6 +19,7 @@ from gevent.server import StreamServer
 from .config import Config
 from .connection import Connection
 from .core.chat import Chat
+from .core.history import HistoryStore
 from .core.limits import ConnectionLimits
 from .core.outbox import closing_link
 from .transports.base import TcpTransport, Transport
@@ -46,9 +47,9 @@ class Listener:
 
 
 class ChatServer:
-    def __init__(self, config: Config, chat: Chat | None = None) -> None:
+    def __init__(self, config: Config, chat: Chat | None = None, history: HistoryStore | None = None) -> None:
         self.config = config
-        self.chat = chat if chat is not None else Chat(config)
+        self.chat = chat if chat is not None else Chat(config, history=history)
         limits = config.limits
         self.limits = ConnectionLimits(limits.max_clients, limits.max_per_ip, limits.exempt, limits.limit_loopback)
         self.listeners: list[Listener] = []

@@ -96,17 +96,24 @@ class LocalBus:
         elif channels:
             self._publish_once(delivery)
         elif delivery.uid is not None:
-            subscriber = self._subscribers.get(delivery.uid)
-            if subscriber is not None:
-                line = delivery.line(subscriber[1])
-                if line is not None:
-                    subscriber[0](line)
+            self._to_one(delivery, delivery.uid)
+        else:
+            for uid in delivery.uids:
+                if uid != delivery.skip:
+                    self._to_one(delivery, uid)
 
     deliver_here = publish
 
     def channels(self) -> Iterable[str]:
         """The channels with members here (a network bus reads only those from other nodes)."""
         return self._channels.keys()
+
+    def _to_one(self, delivery: Delivery, uid: str) -> None:
+        subscriber = self._subscribers.get(uid)
+        if subscriber is not None:
+            line = delivery.line(subscriber[1])
+            if line is not None:
+                subscriber[0](line)
 
     def _publish_once(self, delivery: Delivery) -> None:
         """Members of several channels: each gets the line once (a QUIT, a NICK)."""

@@ -22,6 +22,8 @@ EXTENDED_JOIN = 1 << 3  # extended-join: JOIN carries account and real name
 AWAY_NOTIFY = 1 << 4  # away-notify: AWAY lines about others
 SETNAME = 1 << 5  # setname: SETNAME lines about others
 ACCOUNT_NOTIFY = 1 << 6  # account-notify: ACCOUNT lines about others
+REDACTION = 1 << 7  # draft/message-redaction: REDACT lines
+INVITE_NOTIFY = 1 << 8  # invite-notify: INVITE lines to a channel's operators
 
 VIEW_BITS = {
     "server-time": TIME,
@@ -31,6 +33,8 @@ VIEW_BITS = {
     "away-notify": AWAY_NOTIFY,
     "setname": SETNAME,
     "account-notify": ACCOUNT_NOTIFY,
+    "draft/message-redaction": REDACTION,
+    "invite-notify": INVITE_NOTIFY,
 }
 
 TAG_BITS = {"time": TIME, "account": ACCOUNT_TAG}
@@ -47,13 +51,14 @@ PLAIN_CAPS = (
     "userhost-in-names",
     "away-notify",
     "extended-join",
+    "invite-notify",
     "setname",
     "standard-replies",
 )
 """Capabilities that need no value and are always on offer, in the order CAP LS lists them."""
 
-TAGGED_VIEW = TIME | TAGS | ACCOUNT_TAG
-"""Views that may receive lines longer than 512 bytes (a tag section in front)."""
+HISTORY_CAPS = ("draft/chathistory", "draft/event-playback", "draft/message-redaction", "draft/read-marker")
+"""Offered while the server keeps history."""
 
 
 def view_of(caps: set[str]) -> int:
@@ -66,6 +71,8 @@ def view_of(caps: set[str]) -> int:
 def offered(chat: Chat, session: Session) -> dict[str, str]:
     """What CAP LS lists for this client: name -> value ("" for none), in order."""
     caps = dict.fromkeys(PLAIN_CAPS, "")
+    if chat.history is not None:
+        caps.update(dict.fromkeys(HISTORY_CAPS, ""))
     sts = chat.sts_policy(session)
     if sts:
         caps["sts"] = sts

@@ -24,11 +24,13 @@ from ..protocol.message import MAX_LINE, MAX_TAGS_SERVER, Message, ParseError, p
 from ..protocol.names import casefold
 from . import dispatch, replies
 from .bus import Bus, LocalBus
-from .caps import view_of
+from .caps import AWAY_NOTIFY, view_of
+from .channels import Channel, Channels
 from .context import Context
 from .flood import FREE, LIVENESS, TokenBucket
 from .handlers import COMMANDS
-from .outbox import MessageIds, Outbox
+from .history import HistoryStore, Ref
+from .outbox import MessageIds, Outbox, server_time
 from .session import PLAIN_TCP, Session, TransportInfo
 from .state import Registry, User
 
@@ -63,16 +65,21 @@ class Chat:
         registry: Registry | None = None,
         node: str = "",
         ids: Callable[[], str] | None = None,
+        history: HistoryStore | None = None,
     ) -> None:
         self.config = config
         self.bus: Bus = bus if bus is not None else LocalBus()
         self.registry = registry if registry is not None else Registry()
         self.sessions: dict[str, Session] = {}
-        self.lobby = config.server.lobby
-        self.lobby_folded = casefold(config.server.lobby)
         self.created = time.time()
+        self.channels = Channels()
+        self.lobby = config.server.lobby  # None: a classic IRC server, no channel joined for you
+        self.lobby_folded = casefold(self.lobby) if self.lobby else None
+        if self.lobby:
+            self.channels.create(self.lobby, self.created, permanent=True).modes.update("nt")
         self.motd = load_motd(config.server.motd_file)
-        self.outbox = Outbox(config.server.name, self.bus, ids or MessageIds(node, self.created))
+        self.history = history
+        self.outbox = Outbox(config.server.name, self.bus, ids or MessageIds(node, self.created), history)
         self.tls_port: int | None = None  # the TLS listener's port once one runs (the sts policy names it)
         self._ids = itertools.count(1)
         self._node = node
@@ -257,9 +264,11 @@ class Chat:
         user = session.user
         if user is not None:
             self._registered_here -= 1
+            neighbours = self.neighbours(user)
             self.bus.unsubscribe(session.uid)
+            self.channels.forget(session.uid)
             self.registry.remove(user)
-            self.outbox.to_channels(self.neighbours(user), Message("QUIT", (reason,), user.prefix), now)
+            self.outbox.to_channels(neighbours, Message("QUIT", (reason,), user.prefix), now)
         elif session.nick is not None:
             self.registry.release_nick(session.nick, session.uid)
         self.outbox.error(session, reason)
@@ -292,17 +301,105 @@ class Chat:
         ctx = Context(self, session, now)
         replies.welcome(ctx)
         self.bus.subscribe(session.uid, session.send, session.view)
-        self.bus.join(session.uid, self.lobby_folded)
-        self.outbox.to_channel(
-            self.lobby_folded, Message("JOIN", (self.lobby,), user.prefix), now, sender=session, echo=True,
-            extended=Message("JOIN", (self.lobby, "*", user.realname), user.prefix),
-        )
-        replies.names(ctx, self.lobby, self.registry.users())  # O(n) per arrival: C loops
+        if self.lobby:
+            self.join(session, self.channels.find(self.lobby), "", now)
         self.log_event("register", session, f"{user.prefix} ({user.realname})")
+
+    def join(self, session: Session, channel: Channel, status: str, now: float) -> None:
+        """The client is in: everyone sees the JOIN, it gets the topic, the names, and the recent lines."""
+        user = session.user
+        self.channels.add(channel, user, status)
+        self.bus.join(session.uid, channel.folded)
+        self.outbox.to_channel(
+            channel.folded, Message("JOIN", (channel.name,), user.prefix), now, sender=session, echo=True,
+            extended=Message("JOIN", (channel.name, user.account or "*", user.realname), user.prefix),
+        )
+        if user.away:
+            self.outbox.to_channel(channel.folded, Message("AWAY", (user.away,), user.prefix), now,
+                                   sender=session, needs=AWAY_NOTIFY)
+        self.channel_changed(channel)
+        ctx = Context(self, session, now)
+        if channel.topic:
+            replies.topic(ctx, channel)
+        read_marker = None
+        if "draft/read-marker" in session.caps:
+            def read_marker() -> None:
+                self.tell_read_marker(session, channel.name, self.read_marker(session, channel.folded))
+        replies.names(ctx, channel, before_end=read_marker)
+        self._playback(session, channel.name, channel.folded, now)
+
+    def leave(self, uid: str, channel: Channel) -> None:
+        """A member is out of a channel (PART, KICK): the line has gone out already."""
+        self.channels.remove(channel, uid)
+        self.bus.part(uid, channel.folded)
+        self.channel_changed(channel)
+
+    def channel_changed(self, channel: Channel) -> None:
+        """A channel's state changed (members, modes, topic, lists): a network keeps its copies in step."""
+
+    def is_operator(self, session: Session) -> bool:
+        """A server operator (OPER): may change the lobby and any channel like its operator."""
+        return "o" in (session.user.modes if session.user is not None else "")
+
+    def _playback(self, session: Session, channel: str, folded: str, now: float) -> None:
+        """The last lines of a channel for a client that does not ask for history itself."""
+        count = self.config.history.history_playback
+        if self.history is None or not count or "draft/chathistory" in session.caps:
+            return
+        entries = self.history.before(folded, Ref(time=now), count, events=False)
+        if entries:
+            batch = self.outbox.open_batch(session, "chathistory", channel)
+            self.outbox.replay(session, entries, batch, time_in_text=True)
+            self.outbox.close_batch(session, batch)
+
+    def channels_of(self, session: Session) -> set[str]:
+        """The channels (folded) this client is in."""
+        return self.channels.of(session.uid)
+
+    def channel_names(self, session: Session) -> list[str]:
+        """The channels this client is in, as they are spelt."""
+        return [channel.name for channel in self.channels.channels_of(session.uid)]
+
+    def user_arrived(self, user: User) -> None:
+        """A user of another node registered (or its record changed): it is in the lobby like everyone."""
+        if self.channels.of(user.uid):
+            self.channels.refresh(user)
+        elif self.lobby:
+            self.channels.add(self.channels.find(self.lobby), user)
+
+    def user_gone(self, uid: str) -> None:
+        """A user of another node left: out of every channel."""
+        self.channels.forget(uid)
+
+    # --- read markers --------------------------------------------------------
+
+    def read_marker(self, session: Session, folded: str) -> float | None:
+        user = session.user
+        if user is not None and user.account is not None and self.history is not None:
+            return self.history.read_marker(user.account, folded)
+        return session.read_markers.get(folded)
+
+    def mark_read(self, session: Session, target: str, folded: str, stamp: float) -> None:
+        """Move a read marker forward; every connection of the account hears where it now is."""
+        user = session.user
+        if user is not None and user.account is not None and self.history is not None:
+            stamp = self.history.set_read_marker(user.account, folded, stamp)
+            for other in list(self.sessions.values()):
+                if other.user is not None and other.user.account == user.account and (
+                        other is session or "draft/read-marker" in other.caps):
+                    self.tell_read_marker(other, target, stamp)
+            return
+        stamp = max(stamp, session.read_markers.get(folded, stamp))
+        session.read_markers[folded] = stamp
+        self.tell_read_marker(session, target, stamp)
+
+    def tell_read_marker(self, session: Session, target: str, stamp: float | None) -> None:
+        where = f"timestamp={server_time(stamp)}" if stamp is not None else "*"
+        self.outbox.server_says(session, "MARKREAD", target, where)
 
     def neighbours(self, user: User) -> tuple[str, ...]:
         """The channels (folded) whose members see this user's QUIT, NICK, AWAY: everyone who shares one."""
-        return (self.lobby_folded,)
+        return tuple(self.channels.of(user.uid))
 
     def caps_changed(self, session: Session) -> None:
         """CAP REQ changed what the client sees: its queue and its place in the bus follow."""

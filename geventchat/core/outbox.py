@@ -20,9 +20,11 @@ from typing import TYPE_CHECKING, Callable
 
 from ..protocol.message import MAX_LINE, Message, format_line, format_tags
 from .caps import EXTENDED_JOIN, TAG_BITS, TAGS, TIME
+from .history import KEPT, Entry
 
 if TYPE_CHECKING:
     from .bus import Bus
+    from .history import HistoryStore
     from .session import Session
 
 CLIENT_TAG = re.compile(r"\+(?:[A-Za-z0-9.-]+/)?[A-Za-z0-9-]+\Z")
@@ -31,7 +33,7 @@ CLIENT_TAG = re.compile(r"\+(?:[A-Za-z0-9.-]+/)?[A-Za-z0-9-]+\Z")
 
 def server_time(stamp: float) -> str:
     """`2026-11-30T11:42:05.123Z`: the server-time format, UTC, milliseconds."""
-    millis = int(stamp * 1000)
+    millis = round(stamp * 1000)
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(millis // 1000)) + f".{millis % 1000:03d}Z"
 
 
@@ -81,7 +83,7 @@ class Delivery:
     view, so a channel of plain clients costs what it always cost.
     """
 
-    __slots__ = ("plain", "tags", "time", "channels", "uid", "skip", "needs", "extended", "_lines")
+    __slots__ = ("plain", "tags", "time", "channels", "uid", "uids", "skip", "needs", "extended", "_lines")
 
     def __init__(
         self,
@@ -91,6 +93,7 @@ class Delivery:
         time: float = 0.0,
         channels: tuple[str, ...] = (),
         uid: str | None = None,
+        uids: tuple[str, ...] = (),
         skip: str | None = None,
         needs: int = 0,
         extended: bytes | None = None,
@@ -99,7 +102,8 @@ class Delivery:
         self.tags = tags
         self.time = time
         self.channels = channels  # folded channel names: every member of these, once ...
-        self.uid = uid  # ... or this one user
+        self.uid = uid  # ... or this one user ...
+        self.uids = uids  # ... or these few (a channel's operators)
         self.skip = skip  # uid left out (the sender)
         self.needs = needs
         self.extended = extended
@@ -137,10 +141,12 @@ class Delivery:
 
 
 class Outbox:
-    def __init__(self, server_name: str, bus: Bus, ids: Callable[[], str]) -> None:
+    def __init__(self, server_name: str, bus: Bus, ids: Callable[[], str],
+                 history: HistoryStore | None = None) -> None:
         self.server = server_name
         self.bus = bus
         self.ids = ids
+        self.history = history  # channel lines are kept here before they are delivered
         self._batches = itertools.count(1)
 
     # --- to one client ------------------------------------------------------
@@ -231,6 +237,7 @@ class Outbox:
         *,
         channels: tuple[str, ...] = (),
         uid: str | None = None,
+        uids: tuple[str, ...] = (),
         sender: Session | None = None,
         echo: bool = False,
         tags: dict[str, str] | None = None,
@@ -248,12 +255,15 @@ class Outbox:
         stamped = {"msgid": self.ids()}
         if tags:
             stamped.update(tags)
+        if self.history is not None and channels and not here_only and msg.command in KEPT:
+            self._keep(msg, now, channels, stamped, sender)
         delivery = Delivery(
             format_line(msg.command, *msg.params, prefix=msg.prefix),
             tags=stamped,
             time=now,
             channels=channels,
             uid=uid,
+            uids=uids,
             skip=sender.uid if sender is not None else None,
             needs=needs,
             extended=format_line(extended.command, *extended.params, prefix=extended.prefix) if extended else None,
@@ -265,6 +275,17 @@ class Outbox:
         if echo and sender is not None:
             self.echo(sender, delivery)
         return delivery
+
+    def _keep(self, msg: Message, now: float, channels: tuple[str, ...], tags: dict[str, str],
+              sender: Session | None) -> None:
+        """History: one entry per channel the line goes to, before it is delivered."""
+        kept = {key: value for key, value in tags.items() if key != "msgid"}
+        user = sender.user if sender is not None else None
+        for channel in channels:
+            self.history.append(Entry(
+                tags["msgid"], now, channel, msg.command, msg.prefix or self.server, msg.params, kept,
+                sender.uid if sender is not None else "", user.account if user is not None else None,
+            ))
 
     def echo(self, session: Session, delivery: Delivery) -> None:
         """Give a client a relayed line as its view shows it (its own line under echo-message)."""
@@ -283,6 +304,44 @@ class Outbox:
 
     def to_user(self, uid: str, msg: Message, now: float, **options) -> Delivery:
         return self.relay(msg, now, uid=uid, **options)
+
+    def to_users(self, uids: tuple[str, ...], msg: Message, now: float, **options) -> Delivery:
+        """A few users by uid, one line for all (STATUSMSG to a channel's operators, invite-notify)."""
+        return self.relay(msg, now, uids=uids, **options)
+
+    # --- batches and history ------------------------------------------------------
+
+    def open_batch(self, session: Session, kind: str, *params: str) -> str | None:
+        """Start a batch for a client that has `batch` (None, and nothing sent, for one that has not)."""
+        if "batch" not in session.caps:
+            return None
+        ref = _base36(next(self._batches))
+        self._to(session, None, format_line("BATCH", f"+{ref}", kind, *params, prefix=self.server))
+        return ref
+
+    def close_batch(self, session: Session, ref: str | None) -> None:
+        if ref is not None:
+            self._to(session, None, format_line("BATCH", f"-{ref}", prefix=self.server))
+
+    def replay(self, session: Session, entries: list[Entry], batch: str | None,
+               time_in_text: bool = False) -> None:
+        """History lines as they were relayed, with their own msgid and time, inside `batch`.
+
+        A client without server-time that is played history unasked (on join)
+        gets the time written at the start of the text, so an old line is
+        never taken for a new one.
+        """
+        view = session.view
+        for entry in entries:
+            params = entry.params
+            if time_in_text and not view & TIME:
+                params = stamped_text(entry)
+            delivery = Delivery(format_line(entry.command, *params, prefix=entry.prefix),
+                                tags={"msgid": entry.msgid, **entry.tags}, time=entry.time)
+            tags = delivery.tags_for(view)
+            if batch is not None:
+                tags = {"batch": batch, **tags}
+            self._to(session, tags or None, delivery.plain)
 
     # --- labeled-response -----------------------------------------------------
 
@@ -304,7 +363,7 @@ class Outbox:
         labelled = {"label": label}
         if not lines:
             session.send(format_tags(labelled) + format_line("ACK", prefix=self.server))
-        elif len(lines) == 1 or "batch" not in session.caps:
+        elif len(lines) == 1 or "batch" not in session.caps or self._one_batch(lines):
             tags, body = lines[0]
             session.send(format_tags({**labelled, **(tags or {})}) + body)
             for tags, body in lines[1:]:
@@ -316,3 +375,28 @@ class Outbox:
             for tags, body in lines:
                 session.send(format_tags({**inside, **(tags or {})}) + body)
             session.send(format_line("BATCH", f"-{ref}", prefix=self.server))
+
+    def _one_batch(self, lines: list[tuple[dict[str, str] | None, bytes]]) -> bool:
+        """The whole reply is one batch: its opening line carries the label, no batch wraps it."""
+        start, end = lines[0][1], lines[-1][1]
+        head = f":{self.server} BATCH ".encode()
+        if not (start.startswith(head + b"+") and end.startswith(head + b"-")):
+            return False
+        return start[len(head) + 1:].split(b" ", 1)[0] == end[len(head) + 1:].rstrip(b"\r\n")
+
+
+def stamped_text(entry: Entry) -> tuple[str, ...]:
+    """The entry's parameters with `[HH:MM] ` (server local time) at the start of its text.
+
+    A CTCP ACTION keeps its form: the time goes inside, after `ACTION `.
+    """
+    params = entry.params
+    if entry.command not in ("PRIVMSG", "NOTICE") or len(params) < 2:
+        return params
+    stamp = time.strftime("[%H:%M] ", time.localtime(entry.time))
+    text = params[-1]
+    if text.startswith("\x01ACTION "):
+        text = "\x01ACTION " + stamp + text[len("\x01ACTION "):]
+    else:
+        text = stamp + text
+    return (*params[:-1], text)

@@ -52,6 +52,7 @@ class Session:
     inbox: deque = field(default_factory=deque)  # received lines not yet run (flood control)
     held: object = None  # the line whose delay is being waited out; its token is paid
     response: list | None = None  # one command's replies, held for labeled-response
+    read_markers: dict[str, float] = field(default_factory=dict)  # MARKREAD without an account: this connection's
 
     @property
     def registered(self) -> bool:

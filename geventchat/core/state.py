@@ -22,6 +22,7 @@ class User:
     away: str | None = None
     last_spoke: float = 0.0  # for WHOIS idle time: PING traffic does not count
     secure: bool = False  # connected over TLS (WHOIS 671)
+    account: str | None = None  # the account it is logged in to
 
     @property
     def prefix(self) -> str:

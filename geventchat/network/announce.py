@@ -25,16 +25,20 @@ GUEST_TRIES = 20
 
 
 def quits(chat: Chat, users: list[User], reason: str) -> None:
+    """Users of another node are gone: their neighbours here see them quit, then they leave every channel."""
     now = time.time()
     for user in users:
         chat.outbox.to_channels(chat.neighbours(user), Message("QUIT", (reason,), user.prefix), now, here_only=True)
+        chat.user_gone(user.uid)
 
 
 def join(chat: Chat, user: User) -> None:
-    chat.outbox.to_channel(
-        chat.lobby_folded, Message("JOIN", (chat.lobby,), user.prefix), time.time(), here_only=True,
-        extended=Message("JOIN", (chat.lobby, "*", user.realname), user.prefix),
-    )
+    """A user of another node arrived in the lobby while this node was not listening: say so here."""
+    if chat.lobby:
+        chat.outbox.to_channel(
+            chat.lobby_folded, Message("JOIN", (chat.lobby,), user.prefix), time.time(), here_only=True,
+            extended=Message("JOIN", (chat.lobby, user.account or "*", user.realname), user.prefix),
+        )
 
 
 def nick(chat: Chat, user: User, old_prefix: str) -> None:

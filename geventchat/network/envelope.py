@@ -68,6 +68,8 @@ def delivery_fields(delivery: Delivery) -> dict:
         fields["c"] = list(delivery.channels)
     if delivery.uid is not None:
         fields["u"] = delivery.uid
+    if delivery.uids:
+        fields["us"] = list(delivery.uids)
     if delivery.skip is not None:
         fields["s"] = delivery.skip
     if delivery.needs:
@@ -82,5 +84,6 @@ def to_delivery(env: Envelope) -> Delivery:
     extended = f.get("x")
     return Delivery(
         env.line, tags=f.get("t"), time=f.get("ts", 0.0), channels=tuple(f.get("c", ())), uid=f.get("u"),
+        uids=tuple(f.get("us", ())),
         skip=f.get("s"), needs=f.get("n", 0), extended=extended.encode() if extended is not None else None,
     )

@@ -198,6 +198,7 @@ def rejoin(node: NetworkNode) -> None:
     node.cut_off = False
     others = [user for name in sorted(registry.remote_nodes()) for user in registry.remote_users(name)]
     for user in others:
+        chat.user_arrived(user)  # the split took them out of our channels
         announce.join(chat, user)
     missed, node.missed = node.missed, []
     for delivery in missed:

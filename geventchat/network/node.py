@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 
 from ..config import Config
 from ..core.chat import Chat
+from ..core.history import HistoryStore
 from ..core.outbox import MessageIds
 from ..protocol.message import Message
 from . import announce, joining
@@ -34,7 +35,7 @@ log = logging.getLogger("geventchat")
 
 
 class NetworkNode:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, history: HistoryStore | None = None) -> None:
         assert config.network.redis
         self.config = config
         name = config.network.node_name or default_node_name(config.server.name)
@@ -45,7 +46,7 @@ class NetworkNode:
         self.registry = RedisRegistry(self.link, name)
         self.bus = RedisBus(self.link, name)
         self.chat = Chat(config, bus=self.bus, registry=self.registry, node=uid_prefix(name, identity.run),
-                         ids=MessageIds(name, identity.started))
+                         ids=MessageIds(name, identity.started), history=history)
         self.liveness = Liveness(self)
         self.link.on_connected = self._connected
         self.link.on_entries = self._entries
@@ -155,9 +156,12 @@ class NetworkNode:
             elif E.command_of(env.line) in E.MESSAGES:
                 self.missed.append(E.to_delivery(env))  # the events are told by the netjoin instead
         elif kind == E.ADD:
-            self.registry.remote_add(from_record(f["user"]))
+            user = from_record(f["user"])
+            self.registry.remote_add(user)
+            self.chat.user_arrived(user)
         elif kind == E.DEL:
             self.registry.remote_remove(f["u"])
+            self.chat.user_gone(f["u"])
         elif kind == E.NICK:
             self.registry.remote_rename(f["u"], f["n"])
         elif kind == E.HELLO:
@@ -179,13 +183,17 @@ class NetworkNode:
         log.info("node %s declared dead: %d users split off", dead, len(users))
         if not self.cut_off:
             announce.quits(self.chat, users, f"{self.config.server.name} {dead}")
+        else:
+            for user in users:
+                self.chat.user_gone(user.uid)
 
     def _missed(self, origin: str, stream: str, count: int) -> None:
         log.warning("%d entries from node %s in %s were lost on the way here", count, origin, stream)
         prefix = self.keys.channel("")
         if stream.startswith(prefix):
             channel = stream[len(prefix):]
-            name = self.chat.lobby if channel == self.chat.lobby_folded else channel
+            found = self.chat.channels.find(channel)
+            name = found.name if found is not None else channel
             text = f"{count} lines from server {origin} to {name} were lost on the way here"
             self.chat.outbox.to_channel(channel, Message("NOTICE", (name, text), self.config.server.name),
                                         time.time(), here_only=True)
@@ -197,6 +205,7 @@ class NetworkNode:
         for user in users:
             seen.add(user.uid)
             previous = self.registry.remote_add(user)
+            self.chat.user_arrived(user)
             if previous is None:
                 if tell:
                     announce.join(self.chat, user)
@@ -210,6 +219,9 @@ class NetworkNode:
             self.registry.remote_remove(user.uid)
         if tell:
             announce.quits(self.chat, gone, f"{self.config.server.name} {node}")
+        else:
+            for user in gone:
+                self.chat.user_gone(user.uid)
         return changes + len(gone)
 
     # --- the liveness loop calls this ---------------------------------------

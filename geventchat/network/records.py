@@ -55,6 +55,7 @@ def to_record(user: User) -> dict:
         "signon": user.signon,
         "away": user.away,
         "secure": user.secure,
+        "account": user.account,
     }
 
 
@@ -70,4 +71,5 @@ def from_record(record: dict) -> User:
         last_spoke=float(record["signon"]),
         away=record.get("away"),
         secure=bool(record.get("secure")),
+        account=record.get("account"),
     )

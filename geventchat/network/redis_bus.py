@@ -3,8 +3,8 @@
 A channel line is delivered here at once (local chat never waits for Redis)
 and appended once to each of its channels' streams, where every node with
 members there reads it and hands it to its own LocalBus: one formatted line
-per node, whatever its member count. A line for one user goes only to the
-inbox stream of the node holding it.
+per node, whatever its member count. A line for one user (or a few, a
+channel's operators) goes only to the inbox streams of the nodes holding them.
 
 Another component that must write to Redis in step with the lines (the
 history's own indexes, say) adds a writer: `add_writer(writer)`, where
@@ -65,6 +65,16 @@ class RedisBus:
                 self.local.publish(delivery)
                 return
             streams = (self.keys.inbox(node),)
+            kind = E.UID
+        elif delivery.uids:
+            nodes = {node_of(uid) for uid in delivery.uids}
+            if self.node in nodes:
+                self.local.publish(delivery)
+                nodes.discard(self.node)
+            if not nodes:
+                return
+            inbox = self.keys.inbox
+            streams = tuple(inbox(node) for node in sorted(nodes))  # one entry, in each node's inbox
             kind = E.UID
         else:
             return

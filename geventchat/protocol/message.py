@@ -29,8 +29,10 @@ MAX_PARAMS = 15
 
 _UNSAFE = str.maketrans({"\r": " ", "\n": " ", "\0": " "})
 
-_TEXT_COMMANDS = frozenset({"PRIVMSG", "NOTICE", "QUIT", "ERROR", "PART", "PONG", "KILL", "TOPIC", "AWAY", "CAP"})
-"""Verbs whose last parameter is free text: always written with a `:`, as most servers do."""
+_TEXT_AT = {"PRIVMSG": 1, "NOTICE": 1, "QUIT": 0, "ERROR": 0, "PART": 1, "PONG": 1, "KILL": 1, "TOPIC": 1,
+            "AWAY": 0, "KICK": 2, "SETNAME": 0, "WALLOPS": 0, "REDACT": 2}
+"""Where a verb's free text sits: written with a `:` whenever it is there, as most servers do
+(`PART #a :bye`, but `PART #a`). CAP's last parameter, a list, always has one."""
 
 
 class ParseError(ValueError):
@@ -171,9 +173,9 @@ def format_line(command: str, *params: str, prefix: str | None = None, tags: dic
             # A middle may not be empty or start with ':' (it would swallow the rest).
             parts.append(clean(middle).replace(" ", "_").lstrip(":") or "*")
         last = clean(params[-1])
-        if not last or " " in last or last[0] == ":" or command in _TEXT_COMMANDS or (
-            len(params) > 1 and command.isdigit() and command != "004"
-        ):
+        numeric_text = len(params) > 1 and command.isdigit() and command != "004"
+        if (not last or " " in last or last[0] == ":" or numeric_text or command == "CAP"
+                or _TEXT_AT.get(command) == len(params) - 1):
             last = ":" + last
         parts.append(last)
     data = " ".join(parts).encode("utf-8", "replace")

@@ -60,7 +60,7 @@ def fingerprint(cert: crypto.X509) -> str:
 
 
 class TlsTransport:
-    __slots__ = ("sock", "recv_size", "info", "wants_write", "_tls", "_lines", "_ready", "_ip")
+    __slots__ = ("sock", "recv_size", "info", "wants_write", "_tls", "_lines", "_ready", "_ip", "_early")
 
     def __init__(self, sock: socket.socket, recv_size: int, ip: str, context: SSL.Context) -> None:
         self.sock = sock
@@ -72,6 +72,7 @@ class TlsTransport:
         self._lines = LineBuffer()
         self._ready = False
         self._ip = ip
+        self._early: list[bytes | TooLong] | None = None  # lines that came with the handshake's last flight
 
     def start(self) -> None:
         """Run the handshake in the reader greenlet (the caller bounds it in time)."""
@@ -97,13 +98,24 @@ class TlsTransport:
         self.info = TransportInfo("tls", secure=True, certfp=fingerprint(cert) if cert is not None else None,
                                   ip=self._ip)
         self._ready = True
+        # A client may send its first lines in the same packet as its Finished
+        # message: they are in OpenSSL's buffer now, and no socket read would wake for them.
+        self._early = self._plaintext()
 
     def read(self) -> list[bytes | TooLong] | None:
+        early = self._early
+        if early:
+            self._early = None
+            return early
         data = self.sock.recv(self.recv_size)
         if not data:
             return None
+        self._tls.bio_write(data)
+        return self._plaintext()
+
+    def _plaintext(self) -> list[bytes | TooLong] | None:
+        """Decrypt what OpenSSL holds into lines; None once the peer said close_notify and nothing is left."""
         tls = self._tls
-        tls.bio_write(data)
         chunks = []
         closed = False
         while True:

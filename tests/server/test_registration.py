@@ -28,9 +28,13 @@ def test_user_then_nick(connect):
 def test_isupport_tokens(connect):
     c = connect()
     c.send("NICK carol", "USER carol 0 * :Carol")
-    line = c.expect(r" 005 ")
-    for token in ("CASEMAPPING=rfc1459", "NICKLEN=9", "CHANTYPES=#", "NETWORK=geventchat", "CHANNELLEN=50"):
-        assert token in line.split()
+    c.expect(r" 366 ")
+    tokens = " ".join(line.split(" :")[0] for line in c.seen if " 005 " in line).split()
+    for token in ("CASEMAPPING=rfc1459", "NICKLEN=9", "CHANTYPES=#", "NETWORK=geventchat", "CHANNELLEN=50",
+                  "PREFIX=(ov)@+", "CHANMODES=beI,k,l,imnst", "STATUSMSG=@+", "CHANLIMIT=#:20", "TOPICLEN=390",
+                  "KICKLEN=255", "MAXLIST=beI:100", "MODES=4", "ELIST=MNU", "CHATHISTORY=1000"):
+        assert token in tokens
+    assert all(len(line.split(" :")[0].split()) <= 3 + 13 for line in c.seen if " 005 " in line)
 
 
 def test_seed_user_line_without_colon_gives_the_rest_as_real_name(connect):

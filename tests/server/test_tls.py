@@ -7,6 +7,7 @@ two talk to each other.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import signal
 import socket
@@ -164,3 +165,29 @@ def test_tls_port_without_a_certificate_is_a_usage_error():
 def test_an_unreadable_certificate_is_a_clear_error(tmp_path):
     with pytest.raises(RuntimeError, match=r"cannot use TLS certificate .*missing\.pem"):
         start_server("--tls-cert", str(tmp_path / "missing.pem"), timeout=10)
+
+
+def test_lines_sent_with_the_last_handshake_flight_are_read(tls_server, tls_files):
+    """Some clients (weechat with GnuTLS) send their first lines in the packet that ends the handshake."""
+    context = tls_files.client_context()
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = context.wrap_bio(incoming, outgoing, server_hostname="localhost")
+    with socket.create_connection(tls_server.tls_address, timeout=10) as raw:
+        while True:
+            try:
+                tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                if outgoing.pending:
+                    raw.sendall(outgoing.read())
+                incoming.write(raw.recv(65536))
+        tls.write(b"NICK early\r\nUSER early 0 * :Early Bird\r\n")
+        raw.sendall(outgoing.read())  # the client's Finished (if any is left) and the lines, in one send
+        received = b""
+        while b" 001 early " not in received:
+            data = raw.recv(65536)
+            assert data, "closed without a welcome"
+            incoming.write(data)
+            with contextlib.suppress(ssl.SSLWantReadError):
+                while chunk := tls.read(65536):
+                    received += chunk

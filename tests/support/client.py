@@ -19,9 +19,12 @@ from geventchat.protocol.message import Message, parse
 
 _tokens = itertools.count(1)
 
-CAPS = ("message-tags server-time echo-message batch labeled-response cap-notify multi-prefix "
-        "userhost-in-names away-notify extended-join setname standard-replies")
-"""What `CAP LS` lists on the plain port of a server with no TLS listener, in order."""
+PLAIN_CAPS = ("message-tags server-time echo-message batch labeled-response cap-notify multi-prefix "
+              "userhost-in-names away-notify extended-join invite-notify setname standard-replies")
+"""What `CAP LS` lists on the plain port of a server that keeps no history and has no TLS listener."""
+
+CAPS = PLAIN_CAPS + " draft/chathistory draft/event-playback draft/message-redaction draft/read-marker"
+"""What `CAP LS` lists on the plain port of a server with its defaults (history on, no TLS), in order."""
 
 
 class Closed(Exception):

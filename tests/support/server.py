@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -61,8 +62,11 @@ class ServerProcess:
 def start_server(*flags: str, timeout: float = 20.0, server_name: str = SERVER_NAME) -> ServerProcess:
     """Run `python -m geventchat` on 127.0.0.1 port 0 and wait until it listens.
 
-    `server_name` tells nodes of one network apart.
+    `server_name` tells nodes of one network apart. Unless a test names one,
+    each server keeps its data (history) in a fresh directory of its own.
     """
+    if "--data-dir" not in flags:
+        flags = ("--data-dir", tempfile.mkdtemp(prefix="geventchat-data-"), *flags)
     argv = [sys.executable, "-m", "geventchat", "--host", "127.0.0.1", "--port", "0",
             "--server-name", server_name, *flags]
     env = dict(os.environ, PYTHONUNBUFFERED="1")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..dispatch import Command
-from . import capabilities, channels, messaging, queries, registration
+from . import capabilities, channels, history, messaging, queries, registration
 
 COMMANDS: dict[str, Command] = {
     # getting on and off; allowed before registration
@@ -20,16 +20,22 @@ COMMANDS: dict[str, Command] = {
     "NOTICE": Command(messaging.notice),
     "TAGMSG": Command(messaging.tagmsg),
     "AWAY": Command(messaging.away),
-    # the lobby as a channel
+    # history
+    "CHATHISTORY": Command(history.chathistory),
+    "REDACT": Command(history.redact),
+    "MARKREAD": Command(history.markread),
+    # channels
     "JOIN": Command(channels.join, 1),
     "PART": Command(channels.part, 1),
     "TOPIC": Command(channels.topic, 1),
-    "MODE": Command(channels.mode, 1),
+    "NAMES": Command(channels.names),
     "LIST": Command(channels.list_),
+    "KICK": Command(channels.kick, 2),
+    "INVITE": Command(channels.invite, 2),
+    "MODE": Command(channels.mode, 1),
     # queries
     "WHOIS": Command(queries.whois),
     "WHO": Command(queries.who),
-    "NAMES": Command(queries.names),
     "LUSERS": Command(queries.lusers),
     "MOTD": Command(queries.motd),
     "VERSION": Command(queries.version),

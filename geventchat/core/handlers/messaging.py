@@ -1,4 +1,4 @@
-"""PRIVMSG NOTICE TAGMSG AWAY: talking to the lobby and to one user."""
+"""PRIVMSG NOTICE TAGMSG AWAY: talking to a channel, to some of its members, and to one user."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from ...protocol import numerics as N
 from ...protocol.message import Message
 from ...protocol.names import casefold
 from ..caps import AWAY_NOTIFY, TAGS
+from ..channels import PREFIX_STATUS, STATUS_MODES
 from ..context import Context, IrcError
 from ..outbox import client_tags
 
@@ -13,7 +14,10 @@ from ..outbox import client_tags
 def privmsg(ctx: Context, msg: Message) -> None:
     """PRIVMSG <target>{,<target>} :<text>
 
-    A target is the lobby (everyone else) or a nick (that user only).
+    A target is a channel (every other member), `@#channel` or `+#channel`
+    (its operators, or its voiced members and operators: STATUSMSG), or a
+    nick (that user only). 404 when the channel will not hear the sender
+    (+n from outside, +m unvoiced, banned).
     """
     _relay(ctx, msg, notice=False)
 
@@ -62,14 +66,25 @@ def _relay(ctx: Context, msg: Message, notice: bool, tags_only: bool = False) ->
         if target:
             unique.setdefault(casefold(target), target)
     for target in list(unique.values())[: chat.config.limits.max_targets]:
-        if target.startswith("#"):
-            if casefold(target) != chat.lobby_folded:
+        status = target[0] if target[:1] in PREFIX_STATUS and target[1:2] == "#" else ""
+        if target[len(status):].startswith("#"):
+            channel = chat.channels.find(target[len(status):])
+            if channel is None:
                 if not notice:
                     ctx.reply(N.ERR_NOSUCHCHANNEL, target, "No such channel")
                 continue
-            line = Message(command, (chat.lobby, *text), sender.prefix)
-            ctx.outbox.to_channel(chat.lobby_folded, line, ctx.now, sender=session, echo=echo, tags=tags,
-                                  needs=needs)
+            if not channel.can_speak(session.uid, sender.prefix):
+                if not notice:
+                    ctx.reply(N.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel")
+                continue
+            line = Message(command, (status + channel.name, *text), sender.prefix)
+            if status:
+                ranks = STATUS_MODES[: STATUS_MODES.index(PREFIX_STATUS[status]) + 1]
+                uids = tuple(uid for uid, modes in channel.status.items() if any(m in modes for m in ranks))
+                ctx.outbox.to_users(uids, line, ctx.now, sender=session, echo=echo, tags=tags, needs=needs)
+            else:
+                ctx.outbox.to_channel(channel.folded, line, ctx.now, sender=session, echo=echo, tags=tags,
+                                      needs=needs)
             continue
         recipient = chat.registry.find(target)
         if recipient is None:

@@ -1,4 +1,4 @@
-"""WHOIS WHO NAMES LUSERS MOTD VERSION TIME ISON USERHOST: asking about the chat."""
+"""WHOIS WHO LUSERS MOTD VERSION TIME ISON USERHOST: asking about the chat."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import time
 
 from ...protocol import numerics as N
 from ...protocol.message import Message
-from ...protocol.names import casefold
 from .. import replies
+from ..channels import Channel
 from ..context import Context, IrcError
+from ..state import User
 
 
 def whois(ctx: Context, msg: Message) -> None:
@@ -30,34 +31,70 @@ def whois(ctx: Context, msg: Message) -> None:
     ctx.reply(N.RPL_ENDOFWHOIS, masks, "End of /WHOIS list.")
 
 
-def who(ctx: Context, msg: Message) -> None:
-    """WHO [<mask>]
+WHOX_FIELDS = "tcuihsnfdlaor"
+"""WHOX fields in the order their values are written (a `%` field list picks among them)."""
 
-    The lobby (or no mask, `*`, `0`) lists everyone; a nick lists that user.
+
+def who(ctx: Context, msg: Message) -> None:
+    """WHO [<mask> [%<fields>[,<token>]]]
+
+    A channel lists its members (a secret one only to members); a nick, that
+    user; `*`, `0` or nothing, everyone the client may see (not +i strangers).
+    With a `%` field list (WHOX) each answer is a 354 of those fields.
     """
     chat = ctx.chat
     mask = msg.param(0) or "*"
-    if mask in ("*", "0") or casefold(mask) == chat.lobby_folded:
+    fields, token = None, None
+    if len(msg.params) > 1 and msg.params[1].startswith("%"):
+        fields, _, token = msg.params[1][1:].partition(",")
+    if mask.startswith("#"):
+        channel = chat.channels.find(mask)
+        if channel is not None and (not channel.secret or channel.has(ctx.session.uid)):
+            for user in list(channel.members.values()):
+                _who_answer(ctx, channel, user, fields, token)
+    elif mask in ("*", "0"):
+        me = ctx.session.uid
         for user in chat.registry.users():
-            replies.who_line(ctx, chat.lobby, user)
+            if user.uid == me or "i" not in user.modes or chat.channels.shared(user.uid, me):
+                _who_answer(ctx, _first_shared(ctx, user), user, fields, token)
     else:
         user = chat.registry.find(mask)
         if user is not None:
-            replies.who_line(ctx, chat.lobby, user)
+            _who_answer(ctx, _first_shared(ctx, user), user, fields, token)
     ctx.reply(N.RPL_ENDOFWHO, mask, "End of /WHO list.")
 
 
-def names(ctx: Context, msg: Message) -> None:
-    """NAMES [<channel>]
+def _first_shared(ctx: Context, user: User) -> Channel | None:
+    """The channel a WHO line names for a user: one it shares with the asker, else none."""
+    mine = ctx.chat.channels.of(ctx.session.uid)
+    for channel in ctx.chat.channels.channels_of(user.uid):
+        if channel.folded in mine:
+            return channel
+    return None
 
-    The lobby's members; any other channel has none.
-    """
-    chat = ctx.chat
-    channel = msg.param(0).split(",")[0] or chat.lobby
-    if casefold(channel) == chat.lobby_folded:
-        replies.names(ctx, chat.lobby, chat.registry.users())
-    else:
-        ctx.reply(N.RPL_ENDOFNAMES, channel, "End of /NAMES list.")
+
+def _who_answer(ctx: Context, channel: Channel | None, user: User, fields: str | None, token: str | None) -> None:
+    if fields is None:
+        replies.who_line(ctx, channel, user)
+        return
+    values = {
+        "t": token or "0",
+        "c": channel.name if channel is not None else "*",
+        "u": user.user,
+        "i": "255.255.255.255",
+        "h": user.host,
+        "s": user.server,
+        "n": user.nick,
+        "f": replies.who_flags(ctx, user, channel),
+        "d": "0",
+        "l": str(max(0, int(ctx.now - user.last_spoke))),
+        "a": user.account or "0",
+        "o": "n/a",
+        "r": user.realname,
+    }
+    chosen = [values[f] for f in WHOX_FIELDS if f in fields]
+    if chosen:
+        ctx.reply(N.RPL_WHOSPCRPL, *chosen)
 
 
 def lusers(ctx: Context, msg: Message) -> None:
@@ -83,7 +120,7 @@ def version(ctx: Context, msg: Message) -> None:
     """
     config = ctx.chat.config
     ctx.reply(N.RPL_VERSION, replies.VERSION + ".", config.server.name, "geventchat IRC server")
-    ctx.reply(N.RPL_ISUPPORT, *replies.isupport_tokens(ctx), "are supported by this server")
+    replies.isupport(ctx)
 
 
 def time_(ctx: Context, msg: Message) -> None:

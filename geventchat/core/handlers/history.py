@@ -1,0 +1,151 @@
+"""CHATHISTORY REDACT MARKREAD: what was said before, taking a line back, where a user has read to."""
+
+from __future__ import annotations
+
+from ...protocol import numerics as N
+from ...protocol.message import Message
+from ...protocol.names import casefold
+from ..caps import REDACTION
+from ..context import Context, Fail, IrcError
+from ..history import Entry, HistoryStore, Ref, parse_ref, parse_timestamp
+from ..outbox import server_time
+
+SUBCOMMANDS = {"LATEST": 4, "BEFORE": 4, "AFTER": 4, "AROUND": 4, "BETWEEN": 5, "TARGETS": 4}
+"""Parameters each subcommand needs, the subcommand itself included."""
+
+
+def chathistory(ctx: Context, msg: Message) -> None:
+    """CHATHISTORY <LATEST|BEFORE|AFTER|AROUND> <target> <ref> <limit> | BETWEEN <target> <ref> <ref> <limit>
+    | TARGETS <timestamp> <timestamp> <limit>
+
+    IRCv3 draft/chathistory: the lines of a channel the client is in, in a
+    `chathistory` batch, oldest first; only PRIVMSG and NOTICE unless it
+    negotiated draft/event-playback. Errors are standard replies.
+    """
+    sub = msg.param(0).upper()
+    if sub not in SUBCOMMANDS:
+        raise Fail("CHATHISTORY", "UNKNOWN_COMMAND", msg.param(0) or "*", "Unknown command")
+    if len(msg.params) < SUBCOMMANDS[sub]:
+        raise Fail("CHATHISTORY", "NEED_MORE_PARAMS", sub, "Missing parameters")
+    store = _store(ctx, "CHATHISTORY", sub)
+    limit = _limit(ctx, sub, msg.params[-1])
+    if sub == "TARGETS":
+        _targets(ctx, store, msg, limit)
+        return
+    target = msg.params[1]
+    folded = _readable(ctx, sub, target)
+    refs = [parse_ref(text, star=sub == "LATEST") for text in msg.params[2:-1]]
+    if any(ref is None for ref in refs):
+        raise Fail("CHATHISTORY", "INVALID_PARAMS", sub, "References are timestamp=YYYY-MM-DDThh:mm:ss.sssZ "
+                   "or msgid=ID" + (" or *" if sub == "LATEST" else ""))
+    events = "draft/event-playback" in ctx.session.caps
+    entries = _query(store, sub, folded, refs, limit, events) if folded is not None else []
+    outbox = ctx.outbox
+    batch = outbox.open_batch(ctx.session, "chathistory", target)
+    outbox.replay(ctx.session, entries, batch)
+    outbox.close_batch(ctx.session, batch)
+
+
+def _store(ctx: Context, command: str, *context: str) -> HistoryStore:
+    store = ctx.chat.history
+    if store is None:
+        raise Fail(command, "MESSAGE_ERROR", *context, "This server keeps no history")
+    return store
+
+
+def _limit(ctx: Context, sub: str, text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise Fail("CHATHISTORY", "INVALID_PARAMS", sub, "The limit is a number of lines, at least 1")
+    return min(int(text), ctx.chat.config.history.chathistory_max)
+
+
+def _readable(ctx: Context, sub: str, target: str) -> str | None:
+    """The folded channel whose history this client may read; None for a user (no private history yet)."""
+    if not target.startswith("#"):
+        return None  # a user, or `*`: private messages are kept only between two accounts
+    folded = casefold(target)
+    if folded not in ctx.chat.channels_of(ctx.session):
+        raise Fail("CHATHISTORY", "INVALID_TARGET", sub, target, "You are not on that channel")
+    return folded
+
+
+def _query(store: HistoryStore, sub: str, target: str, refs: list[Ref], limit: int, events: bool) -> list[Entry]:
+    if sub == "LATEST":
+        return store.latest(target, refs[0], limit, events)
+    if sub == "BEFORE":
+        return store.before(target, refs[0], limit, events)
+    if sub == "AFTER":
+        return store.after(target, refs[0], limit, events)
+    if sub == "AROUND":
+        return store.around(target, refs[0], limit, events)
+    return store.between(target, refs[0], refs[1], limit, events)
+
+
+def _targets(ctx: Context, store: HistoryStore, msg: Message, limit: int) -> None:
+    """CHATHISTORY TARGETS: the channels (of those the client is in) with lines between two times."""
+    stamps = [parse_ref(text) for text in msg.params[1:3]]
+    if any(ref is None or ref.time is None for ref in stamps):
+        raise Fail("CHATHISTORY", "INVALID_PARAMS", "TARGETS", "TARGETS takes two timestamp=YYYY-MM-DDThh:mm:ss.sssZ")
+    chat = ctx.chat
+    names = {casefold(name): name for name in chat.channel_names(ctx.session)}
+    found = store.targets(list(names), stamps[0].time, stamps[1].time, limit)
+    outbox = ctx.outbox
+    batch = outbox.open_batch(ctx.session, "draft/chathistory-targets")
+    for folded, latest in found:
+        line = Message("CHATHISTORY", ("TARGETS", names[folded], f"timestamp={server_time(latest)}"),
+                       chat.config.server.name)
+        outbox.send(ctx.session, Message(line.command, line.params, line.prefix, {"batch": batch} if batch else None))
+    outbox.close_batch(ctx.session, batch)
+
+
+def redact(ctx: Context, msg: Message) -> None:
+    """REDACT <target> <msgid> [:<reason>]
+
+    IRCv3 draft/message-redaction: take back one's own PRIVMSG, NOTICE or
+    TAGMSG within --redact-window seconds; the line leaves the history and
+    clients with the capability are told, the sender among them.
+    """
+    if len(msg.params) < 2:
+        raise IrcError(N.ERR_NEEDMOREPARAMS, "REDACT", "Not enough parameters")
+    target, msgid = msg.params[0], msg.params[1]
+    session, chat = ctx.session, ctx.chat
+    user = session.user
+    assert user is not None
+    if not target.startswith("#") or casefold(target) not in chat.channels_of(session):
+        raise Fail("REDACT", "INVALID_TARGET", target, f"You cannot delete messages from {target}")
+    store = _store(ctx, "REDACT", target, msgid)
+    entry = store.find(msgid)
+    if entry is None or entry.target != casefold(target) or entry.command not in ("PRIVMSG", "NOTICE", "TAGMSG"):
+        raise Fail("REDACT", "UNKNOWN_MSGID", target, msgid, "This message does not exist or is too old")
+    own = entry.sender == session.uid or (user.account is not None and entry.account == user.account)
+    if not own:
+        raise Fail("REDACT", "REDACT_FORBIDDEN", target, msgid, "You are not authorised to delete this message")
+    window = chat.config.history.redact_window
+    if ctx.now - entry.time > window:
+        raise Fail("REDACT", "REDACT_WINDOW_EXPIRED", target, msgid, str(int(window)),
+                   "You can no longer delete this message")
+    store.redact(msgid)
+    line = Message("REDACT", (target, msgid, *msg.params[2:3]), user.prefix)
+    ctx.outbox.to_channel(casefold(target), line, ctx.now, sender=session, echo=True, needs=REDACTION)
+
+
+def markread(ctx: Context, msg: Message) -> None:
+    """MARKREAD <target> [timestamp=<time>]
+
+    IRCv3 draft/read-marker: where the user has read up to. Kept per account
+    (every connection of the account is told when it moves), or for this
+    connection alone when not logged in; it only ever moves forward.
+    """
+    if not msg.params:
+        raise Fail("MARKREAD", "NEED_MORE_PARAMS", "Missing parameters")
+    target = msg.params[0]
+    session = ctx.session
+    folded = casefold(target)
+    if len(msg.params) > 1:
+        stamp = parse_timestamp(msg.params[1].partition("=")[2]) if msg.params[1].startswith("timestamp=") else None
+        if stamp is None:
+            raise Fail("MARKREAD", "INVALID_PARAMS", msg.params[1], "The time is timestamp=YYYY-MM-DDThh:mm:ss.sssZ")
+        stamp = min(stamp, ctx.now)
+        ctx.chat.mark_read(session, target, folded, stamp)
+        return
+    ctx.chat.tell_read_marker(session, target, ctx.chat.read_marker(session, folded))

@@ -1,0 +1,127 @@
+"""Chat history: what is kept of each channel, the store seam, and CHATHISTORY's references.
+
+Every PRIVMSG, NOTICE and TAGMSG to a channel, and the channel's JOIN, PART,
+QUIT and NICK events, become an Entry before they are delivered. Where
+entries live is a store behind the `HistoryStore` protocol: SQLite for one
+process, Redis for a network. Stores take plain data in and give plain data
+out; a store that does I/O does it off the event loop itself, so calling it
+from a handler never blocks anyone but the caller.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Protocol
+
+EVENTS = frozenset({"JOIN", "PART", "QUIT", "NICK", "KICK", "TOPIC", "MODE"})
+"""Lines kept besides messages; replayed only to clients with draft/event-playback."""
+
+MESSAGES = frozenset({"PRIVMSG", "NOTICE"})
+"""What every history reader gets; TAGMSG and events only with draft/event-playback."""
+
+KEPT = MESSAGES | EVENTS | {"TAGMSG"}
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One line of a channel's history, as it was relayed."""
+
+    msgid: str
+    time: float  # seconds since the epoch, as stamped by the outbox
+    target: str  # folded channel name
+    command: str
+    prefix: str  # nick!user@host of the sender then
+    params: tuple[str, ...]  # the line's parameters as relayed (the channel as spelt, the text)
+    tags: dict[str, str] = field(default_factory=dict)  # client-only tags, and account
+    sender: str = ""  # the sender's uid (who may redact it)
+    account: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A CHATHISTORY reference: `timestamp=...`, `msgid=...`, or `*` (none)."""
+
+    time: float | None = None
+    msgid: str | None = None
+
+    @property
+    def unbounded(self) -> bool:
+        return self.time is None and self.msgid is None
+
+
+NO_REF = Ref()
+
+_TIMESTAMP = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?Z\Z")
+
+
+def parse_timestamp(text: str) -> float | None:
+    """`2026-11-30T11:42:05.123Z` -> seconds since the epoch, or None if it is not one."""
+    match = _TIMESTAMP.match(text)
+    if match is None:
+        return None
+    *parts, fraction = match.groups()
+    try:
+        moment = datetime(*map(int, parts), tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    return moment.timestamp() + (int(fraction) / 10 ** len(fraction) if fraction else 0.0)
+
+
+def parse_ref(text: str, star: bool = False) -> Ref | None:
+    """`timestamp=...` or `msgid=...` (or `*` where `star`); None when it is neither."""
+    if star and text == "*":
+        return NO_REF
+    kind, _, value = text.partition("=")
+    if kind == "timestamp":
+        stamp = parse_timestamp(value)
+        return Ref(time=stamp) if stamp is not None else None
+    if kind == "msgid" and value:
+        return Ref(msgid=value)
+    return None
+
+
+class HistoryStore(Protocol):
+    """Where history lives. Reads return entries in ascending order; `limit` is at least 1."""
+
+    def append(self, entry: Entry) -> None:
+        """Keep a line; must not block (a store batches its writes)."""
+
+    # `events`: JOIN, PART, QUIT, NICK and TAGMSG too; else only PRIVMSG and NOTICE.
+
+    def latest(self, target: str, after: Ref, limit: int, events: bool = True) -> list[Entry]:
+        """The last `limit` lines, only those after `after` unless it is unbounded."""
+
+    def before(self, target: str, ref: Ref, limit: int, events: bool = True) -> list[Entry]:
+        """The `limit` lines just before `ref` (excluded)."""
+
+    def after(self, target: str, ref: Ref, limit: int, events: bool = True) -> list[Entry]:
+        """The `limit` lines just after `ref` (excluded)."""
+
+    def around(self, target: str, ref: Ref, limit: int, events: bool = True) -> list[Entry]:
+        """About half before `ref`, the rest from `ref` on (a msgid's own line included)."""
+
+    def between(self, target: str, start: Ref, end: Ref, limit: int, events: bool = True) -> list[Entry]:
+        """Lines between two references, both excluded, counted from `start` (either direction)."""
+
+    def targets(self, targets: list[str], start: float, end: float, limit: int) -> list[tuple[str, float]]:
+        """Of these targets, those with messages between two times, with their latest message's time."""
+
+    def find(self, msgid: str) -> Entry | None:
+        """The line with this msgid, if it is still kept."""
+
+    def redact(self, msgid: str) -> None:
+        """Forget one line."""
+
+    def read_marker(self, account: str, target: str) -> float | None:
+        """Where an account has read up to in a target."""
+
+    def set_read_marker(self, account: str, target: str, stamp: float) -> float:
+        """Move the marker forward (never back); returns where it now is."""
+
+    def flush(self) -> None:
+        """Write what is pending (a crash loses at most what a flush interval holds)."""
+
+    def close(self) -> None:
+        """Flush and release the store."""
