@@ -69,3 +69,21 @@ def test_churn_completes_every_cycle(start, kind):
     result = churn.run(server, churn.ChurnSettings(cycles=300, rounds=3, concurrency=12), CPUS)
     assert result["completed"] == 300 and result["failed"] == 0
     assert len(result["rss_rounds_kib"]) == 3
+
+
+def test_faults_tool_counts_every_delivery_across_a_redis_restart():
+    """bench/faults.py at a tiny size: three nodes, a Redis restart, exact counts, everything stopped."""
+    import re
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    result = subprocess.run([sys.executable, "-m", "bench.faults", "redis-restart:0.5", "--clients", "9",
+                             "--senders", "3", "--seconds", "3", "--fault-at", "1", "--drain", "3"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    figures = dict(re.split(r"\s{2,}", line, maxsplit=1) for line in result.stdout.splitlines())
+    assert int(figures["deliveries expected"].replace(",", "")) > 0
+    assert (figures["lost"], figures["duplicated"], figures["reordered"]) == ("0", "0", "0")
