@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import deque
@@ -123,8 +124,8 @@ def _spawn(name: str, argv: list[str], cpus: set[int], timeout: float = 20.0, po
 def start_geventchat(cpus: set[int], max_clients: int, extra: tuple[str, ...] = ()) -> Server:
     port = free_port()
     argv = [sys.executable, "-m", "geventchat", "--host", "127.0.0.1", "--port", str(port),
-            "--server-name", "geventchat.bench", *BENCH_FLAGS,
-            "--max-clients", str(max_clients), *extra]
+            "--server-name", "geventchat.bench", "--data-dir", tempfile.mkdtemp(prefix="geventchat-bench-"),
+            *BENCH_FLAGS, "--max-clients", str(max_clients), *extra]
     return _spawn("geventchat", argv, cpus, port=port)
 
 

@@ -1,8 +1,14 @@
-"""The curses client's loop: one select over keys, the socket and signals; one draw per turn.
+"""The curses client's loop: one select over keys, the socket, the screen's output and signals.
 
-Signals (Ctrl-C, SIGTERM, SIGHUP, SIGWINCH) only set a flag and wake the
-loop through signal.set_wakeup_fd, so they are handled between turns and the
-terminal is always restored in one place, whatever ends the program.
+Nothing in the loop waits on anything but select: the keys are read as
+bytes and decoded here (termkeys.py), the connection is non-blocking from
+the first connect on, and what curses draws leaves through termout.py
+without blocking. One draw per turn, and none while the terminal has not
+taken the last one.
+
+Signals (Ctrl-C, SIGTERM, SIGHUP, SIGWINCH, Ctrl-Z) only set a flag and wake
+the loop through signal.set_wakeup_fd, so they are handled between turns
+and the terminal is always restored in one place, whatever ends the program.
 """
 
 from __future__ import annotations
@@ -12,7 +18,6 @@ import fcntl
 import os
 import selectors
 import signal
-import socket
 import struct
 import sys
 import termios
@@ -20,15 +25,21 @@ import time
 from dataclasses import dataclass, field
 
 from . import keys
+from .address import format_address
+from .config import ClientConfig
 from .editor import LineEditor
-from .session import ClientConfig, Session
+from .paste import ANSWERS, PendingPaste, joined, line_count
+from .session import Session
 from .state import ChatState
+from .termkeys import ESCAPE_DELAY, TERMINFO_KEYS, Key, KeyDecoder, Paste, Text, key_from_label
+from .termout import TerminalOutput
 from .view import View
 
-_HANGUP_READS = 100
-"""Turns in a row with stdin readable but no key: the terminal is gone."""
+PASTE_ON = b"\x1b[?2004h"
+PASTE_OFF = b"\x1b[?2004l"
 
-_WATCHED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGWINCH)
+_QUIT_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+_WATCHED = (*_QUIT_SIGNALS, signal.SIGWINCH, signal.SIGTSTP)
 
 
 @dataclass
@@ -46,51 +57,69 @@ class Signals:
 
 
 class App:
-    def __init__(self, screen: "curses.window", session: Session, signals: Signals, wake_fd: int) -> None:
+    def __init__(self, screen: "curses.window", session: Session, signals: Signals, wake_fd: int,
+                 output: TerminalOutput, decoder: KeyDecoder) -> None:
         self.screen = screen
         self.session = session
+        self.config: ClientConfig = session.config
         self.state = session.state
         self.editor = LineEditor()
         self.view = View(screen)
         self.signals = signals
         self.wake_fd = wake_fd
+        self.output = output
+        self.decoder = decoder
+        self.keys_fd = sys.stdin.fileno()
         self.selector = selectors.DefaultSelector()
-        self.selector.register(sys.stdin.fileno(), selectors.EVENT_READ, "keys")
+        self.selector.register(self.keys_fd, selectors.EVENT_READ, "keys")
         self.selector.register(wake_fd, selectors.EVENT_READ, "signal")
         self._net: tuple[object, int, int] | None = None  # (connection, fd, events) registered
+        self._out_watched = False
         self.interrupted = False
-        self.empty_reads = 0
+        self.dirty = True
+        self.paste: PendingPaste | None = None
         e = self.editor
         self.editing = {
             "left": e.left, "right": e.right, "home": e.home, "end": e.end,
             "backspace": e.backspace, "delete": e.delete, "kill_before": e.kill_before,
-            "kill_after": e.kill_after, "kill_word": e.kill_word,
-            "history_up": e.up, "history_down": e.down,
+            "kill_after": e.kill_after, "kill_word": e.kill_word, "word_left": e.word_left,
+            "word_right": e.word_right, "kill_word_back": e.kill_word_back,
+            "kill_word_after": e.kill_word_after, "history_up": e.up, "history_down": e.down,
         }
 
     def loop(self) -> int:
-        dirty = True
         while not self.session.done:
-            if dirty or self.state.changed:
+            if (self.dirty or self.state.changed) and not self.output.busy():
                 self.state.changed = False
-                self.view.draw(self.state, self.editor)
+                self.dirty = False
+                self.view.draw(self.state, self.editor, self.paste.question() if self.paste else None)
+                self.output.flush()
             self._watch_socket()
+            self._watch_output()
             now = time.time()
-            events = self.selector.select(self.session.timeout(now))
+            timeout = self.session.timeout(now)
+            deadline = self.decoder.deadline()
+            if deadline is not None:
+                timeout = max(0.0, min(timeout, deadline - now))
+            events = self.selector.select(timeout)
             now = time.time()
-            dirty = False
             for key, mask in events:
                 if key.data == "keys":
-                    dirty |= self._keys(now)
+                    self._read_keys(now)
                 elif key.data == "signal":
                     _drain(self.wake_fd)
                 elif key.data == "net":
                     self.session.socket_ready(bool(mask & selectors.EVENT_READ),
                                               bool(mask & selectors.EVENT_WRITE), now)
-            dirty |= self._signals(now)
+                elif key.data == "out":
+                    self.output.flush()
+            for event in self.decoder.expire(now):
+                self._event(event, now)
+            self._signals(now)
             self.session.tick(now)
         return self.session.exit_status
 
+    # --- what the selector watches ---------------------------------------
     def _watch_socket(self) -> None:
         """Keep the selector's entry for the socket in step with the session's connection."""
         conn = self.session.conn
@@ -109,77 +138,178 @@ class App:
             self.selector.register(want[1], want[2], "net")
         self._net = want
 
-    def _signals(self, now: float) -> bool:
+    def _watch_output(self) -> None:
+        """Watch the terminal for room only while output is held back."""
+        want = self.output.busy()
+        if want == self._out_watched:
+            return
+        fd = self.output.fileno()
+        if fd is None:
+            return
+        if want:
+            self.selector.register(fd, selectors.EVENT_WRITE, "out")
+        else:
+            self.selector.unregister(fd)
+        self._out_watched = want
+
+    # --- signals -----------------------------------------------------------
+    def _signals(self, now: float) -> None:
         seen = self.signals.take()
         if signal.SIGWINCH in seen:
             self._resize()
-        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        if signal.SIGTSTP in seen:
+            self._suspend()
+        for signum in _QUIT_SIGNALS:
             if signum in seen:
                 if self.interrupted:  # asked twice: leave now
                     self.session.done = True
                 else:
                     self.interrupted = True
                     self.session.quit("Leaving" if signum == signal.SIGINT else "Terminal closed", now)
-        return bool(seen)
+        if seen:
+            self.dirty = True
 
     def _resize(self) -> None:
         rows, cols = _terminal_size()
         if (rows, cols) != self.screen.getmaxyx() and rows > 0 and cols > 0:
             curses.resizeterm(rows, cols)
         self.screen.clear()
+        self.dirty = True
 
-    def _keys(self, now: float) -> bool:
-        """Read every key waiting (get_wch, so UTF-8 arrives as characters) and apply it.
+    def _suspend(self) -> None:
+        """Ctrl-Z: give the terminal back as it was (no paste mode), stop, and take it again on `fg`."""
+        leave_screen(self.output)
+        os.kill(os.getpid(), signal.SIGSTOP)
+        # Continued: curses' first refresh after endwin sets the terminal's modes again; it must
+        # reach the terminal itself, before output goes through the pipe once more.
+        self.screen.clear()
+        self.screen.refresh()
+        enter_screen(self.output)
+        self.dirty = True
 
-        A terminal that has gone away stays readable with nothing to read;
-        after many such turns in a row the client leaves instead of spinning.
-        """
-        got = False
-        while True:
-            try:
-                key = self.screen.get_wch()
-            except curses.error:
-                if got:
-                    self.empty_reads = 0
-                else:
-                    self.empty_reads += 1
-                    if self.empty_reads == _HANGUP_READS:
-                        self.selector.unregister(sys.stdin.fileno())
-                        self.session.quit("Terminal closed", now)
-                return got
-            got = True
-            action, text = keys.action_for(key)
-            self._apply(action, text, now)
+    # --- keys --------------------------------------------------------------
+    def _read_keys(self, now: float) -> None:
+        """Read what the terminal sent and act on each key; end of input means the terminal is gone."""
+        try:
+            data = os.read(self.keys_fd, 65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.selector.unregister(self.keys_fd)
+            self.session.quit("Terminal closed", now)
+            return
+        for event in self.decoder.feed(data, now):
+            self._event(event, now)
 
-    def _apply(self, action: str, text: str, now: float) -> None:
+    def _event(self, event: object, now: float) -> None:
+        self.dirty = True
+        if self.view.too_small():
+            # Nothing typed blind is sent: only a redraw is taken.
+            if isinstance(event, Key) and keys.action_for(event) == "redraw":
+                self.screen.clear()
+            return
+        if self.paste is not None:
+            self._answer(event, now)
+        elif isinstance(event, Text):
+            self.editor.insert(event.text)
+        elif isinstance(event, Paste):
+            self._pasted(event, now)
+        elif isinstance(event, Key):
+            self._apply(keys.action_for(event), now)
+
+    def _apply(self, action: str, now: float) -> None:
         editor, back = self.editor, self.state.scrollback
         width, height = self.view.pane()
-        if action == "insert":
-            editor.insert(text)
-        elif action == "submit":
+        if action == "submit":
             line = editor.submit()
             if line.strip():
                 back.end()
                 self.session.submit(line, now)
         elif action in ("home", "end") and not editor.text:
             back.home(width, height) if action == "home" else back.end()
+        elif action == "top":
+            back.home(width, height)
+        elif action == "bottom":
+            back.end()
         elif action == "page_up":
             back.page_up(width, height)
         elif action == "page_down":
             back.page_down(width, height)
         elif action == "complete":
             editor.complete(self.state.nicks())
-        elif action == "resize":
-            self._resize()
         elif action == "redraw":
             self.screen.clear()
         elif action in self.editing:
             self.editing[action]()
 
+    # --- pastes ------------------------------------------------------------
+    def _pasted(self, paste: Paste, now: float) -> None:
+        lines = line_count(paste.text)
+        if "\n" in paste.text and lines > self.config.paste_lines:
+            self.paste = PendingPaste(paste.text, lines, paste.truncated)
+            return
+        self._send_paste(paste.text, now)
+
+    def _answer(self, event: object, now: float) -> None:
+        """The status line asked about a paste: y/Enter sends, j joins, n/Esc cancels; other keys wait."""
+        assert self.paste is not None
+        answer = None
+        if isinstance(event, Text) and len(event.text) == 1:
+            answer = ANSWERS.get(event.text)
+        elif isinstance(event, Key):
+            answer = {"submit": "send", "cancel": "cancel"}.get(keys.action_for(event))
+        if answer is None:
+            return
+        text, self.paste = self.paste.text, None
+        if answer == "send":
+            self._send_paste(text, now)
+        elif answer == "join":
+            self._send_paste(joined(text) + "\n", now)
+        else:
+            self.state.status(now, f"Paste of {line_count(text)} lines cancelled")
+
+    def _send_paste(self, text: str, now: float) -> None:
+        """Type the paste in: every line it completes is sent as chat text."""
+        typed = bool(self.editor.text[:self.editor.cursor])
+        done = self.editor.insert_paste(text)
+        if done:
+            self.state.scrollback.end()
+        for index, line in enumerate(done):
+            # A line begun by hand before the paste is the user's own: it may be a command.
+            self.session.submit(line, now, pasted=not (index == 0 and typed))
+
+
+def terminfo_keys() -> dict[bytes, Key]:
+    """This terminal's key sequences from its terminfo entry (curses must be set up)."""
+    found: dict[bytes, Key] = {}
+    for cap, label in TERMINFO_KEYS.items():
+        try:
+            seq = curses.tigetstr(cap)
+        except curses.error:
+            continue
+        if seq:
+            found.setdefault(seq, key_from_label(label))
+    return found
+
+
+def enter_screen(output: TerminalOutput) -> None:
+    """From now on curses' output goes through the non-blocking path; pastes come marked."""
+    output.start()
+    output.write(PASTE_ON)
+
+
+def leave_screen(output: TerminalOutput) -> None:
+    """Bracketed paste off, output back to the terminal itself, then curses' own goodbye."""
+    output.write(PASTE_OFF)
+    output.stop()
+    curses.endwin()
+
 
 def _terminal_size() -> tuple[int, int]:
     """The pty's size now (TIOCGWINSZ), not the one curses remembers."""
-    for fd in (sys.stdout.fileno(), sys.stdin.fileno()):
+    for fd in (sys.stdin.fileno(), sys.stdout.fileno()):
         try:
             rows, cols, _, _ = struct.unpack("HHHH", fcntl.ioctl(fd, termios.TIOCGWINSZ, b"\0" * 8))
             return rows, cols
@@ -189,8 +319,8 @@ def _terminal_size() -> tuple[int, int]:
 
 
 def _no_flow_control() -> None:
-    """Turn off Ctrl-S/Ctrl-Q flow control: a stray Ctrl-S would freeze the screen (and,
-    with our writes blocked, the network). endwin() restores the terminal's own modes."""
+    """Turn off Ctrl-S/Ctrl-Q flow control: a stray Ctrl-S would freeze the screen.
+    endwin() restores the terminal's own modes."""
     try:
         attrs = termios.tcgetattr(sys.stdin.fileno())
         attrs[0] &= ~termios.IXON
@@ -208,9 +338,20 @@ def _drain(fd: int) -> None:
         pass
 
 
-def run(config: ClientConfig, sock: socket.socket) -> int:
-    """Run the full-screen client on an already connected socket; always restore the terminal."""
-    state = ChatState(nick=config.nick, server=f"{config.host}:{config.port}", wanted_room=config.room)
+def _escape_delay() -> float:
+    """ESCDELAY (milliseconds), as curses reads it; else our own default."""
+    try:
+        return max(0.0, int(os.environ["ESCDELAY"]) / 1000)
+    except (KeyError, ValueError):
+        return ESCAPE_DELAY
+
+
+def run(config: ClientConfig) -> int:
+    """Run the full-screen client; the screen comes up at once, the connection follows.
+
+    The terminal is always restored: bracketed paste off, modes and screen as they were.
+    """
+    state = ChatState(nick=config.nick, server=format_address(config.host, config.port), wanted_room=config.room)
     session = Session(config, state)
     signals = Signals()
     wake_read, wake_write = os.pipe()
@@ -218,28 +359,25 @@ def run(config: ClientConfig, sock: socket.socket) -> int:
         os.set_blocking(fd, False)
     previous = {signum: signal.signal(signum, signals.handler) for signum in _WATCHED}
     previous_wakeup = signal.set_wakeup_fd(wake_write, warn_on_full_buffer=False)
-    os.environ.setdefault("ESCDELAY", "25")
+    output = TerminalOutput()
     screen = curses.initscr()
     try:
         curses.noecho()
         curses.cbreak()
-        screen.keypad(True)
-        screen.nodelay(True)
         _no_flow_control()
         try:
-            curses.set_escdelay(25)
             curses.curs_set(1)
-        except (curses.error, AttributeError):
+        except curses.error:
             pass
-        session.attach(sock, time.time())
-        return App(screen, session, signals, wake_read).loop()
+        decoder = KeyDecoder(terminfo_keys(), _escape_delay())
+        enter_screen(output)
+        app = App(screen, session, signals, wake_read, output, decoder)
+        session.start(time.time())
+        return app.loop()
     finally:
         try:
-            screen.keypad(False)
-            curses.nocbreak()
-            curses.echo()
+            leave_screen(output)
         finally:
-            curses.endwin()
             signal.set_wakeup_fd(previous_wakeup)
             for signum, handler in previous.items():
                 signal.signal(signum, handler)

@@ -1,8 +1,10 @@
-"""chat-client command line: check the arguments, connect, then run full-screen or line mode.
+"""chat-client command line: check the arguments, then run full-screen or line mode.
 
-Every way out before the UI starts is a usage line or a one-line error and a
-non-zero exit, never a traceback. The first connection is made here, before
-curses, so an unreachable server is reported as plain text.
+Every mistake on the command line is a usage line and one clear sentence
+(with a hint where the mistake is a common one), never a traceback. The
+connection itself is made by the running client, so the screen comes up at
+once; line mode still ends with a one-line error when the first connection
+fails, for scripts.
 """
 
 from __future__ import annotations
@@ -10,52 +12,124 @@ from __future__ import annotations
 import argparse
 import locale
 import os
+import ssl
 import sys
 
-from geventchat.argtypes import port, room
+from geventchat.argtypes import port, positive, room
 from geventchat.protocol.names import valid_nick
 
-from .connection import describe, open_blocking
-from .session import ClientConfig
+from .address import AddressError, split_address
+from .config import (CONNECT_TIMEOUT, DEFAULT_PORT, DEFAULT_TLS_PORT, NICK_POLL, PASTE_CONFIRM_LINES,
+                     REFUSED_RETRY, SEND_BURST, SEND_RATE, ClientConfig, TlsConfig)
+from .tls import FingerprintError, describe_tls_error, make_context, parse_fingerprint
 
-DEFAULT_PORT = 25565
-NICKLEN = 9
-"""RFC 1459's nick length, and geventchat's default; longer nicks are refused here."""
-
-CONNECT_TIMEOUT = 10.0
+NICK_MAX = 64
+"""Longest nick we let through; the server's own limit (NICKLEN) applies once it has said it."""
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="chat-client",
         description="A terminal chat client for geventchat and other IRC servers.",
+        epilog='Example: chat-client 127.0.0.1 alice "Alice Liddell" alice',
     )
-    p.add_argument("server_ip", help="server address")
-    p.add_argument("nickname", help=f"your nick (1-{NICKLEN} characters)")
+    p.add_argument("server", metavar="server_ip",
+                   help="server address: host, host:port, or [IPv6]:port")
+    p.add_argument("nickname", help="your nick (letters, digits, []\\`_^{|}-; servers allow 9 or more)")
     p.add_argument("real_name", help="your real name (quote it if it has spaces)")
     p.add_argument("username", help="your user name")
-    p.add_argument("--port", type=port(1), default=DEFAULT_PORT, help=f"server port (default {DEFAULT_PORT})")
-    p.add_argument("--room", type=room("#&", "room"), default="#lobby", help="room to join if the server does not place you in one")
+    p.add_argument("extra", nargs="*", help=argparse.SUPPRESS)
+    p.add_argument("--port", type=port(1), default=None,
+                   help=f"server port (default {DEFAULT_PORT}, or {DEFAULT_TLS_PORT} with --tls)")
+    p.add_argument("--room", type=room("#&", "room"), default="#lobby",
+                   help="room to join if the server does not place you in one")
     p.add_argument("--no-reconnect", action="store_true", help="do not reconnect when the server goes away")
     p.add_argument("--plain", action="store_true", help="line mode: read lines from stdin, print the chat to stdout")
+    tls = p.add_argument_group("TLS")
+    tls.add_argument("--tls", action="store_true",
+                     help="connect with TLS, checking the certificate against the system's trusted CAs")
+    tls.add_argument("--tls-ca", metavar="FILE", help="trust the CA certificates in FILE (PEM) instead")
+    tls.add_argument("--tls-fingerprint", metavar="SHA256",
+                     help="accept only the certificate with this SHA-256 fingerprint (hex, colons optional)")
+    tls.add_argument("--tls-insecure", action="store_true",
+                     help="do not check the certificate at all (anyone on the way can read the chat)")
+    limits = p.add_argument_group("limits")
+    limits.add_argument("--send-burst", type=positive(int), default=SEND_BURST, metavar="N",
+                        help=f"lines sent at once before pacing starts (default {SEND_BURST})")
+    limits.add_argument("--send-rate", type=positive(float), default=SEND_RATE, metavar="N",
+                        help=f"lines per second after the burst (default {SEND_RATE:g})")
+    limits.add_argument("--paste-lines", type=positive(int), default=PASTE_CONFIRM_LINES, metavar="N",
+                        help=f"ask before sending a paste of more lines than this (default {PASTE_CONFIRM_LINES})")
+    limits.add_argument("--refused-retry", type=positive(float), default=REFUSED_RETRY, metavar="SECONDS",
+                        help="after the server refuses us for being full or for too many connections, wait "
+                             f"this long before trying again (default {REFUSED_RETRY:g})")
+    limits.add_argument("--connect-timeout", type=positive(float), default=CONNECT_TIMEOUT, metavar="SECONDS",
+                        help=f"seconds to connect (and finish the TLS handshake) before trying again "
+                             f"(default {CONNECT_TIMEOUT:g})")
+    limits.add_argument("--nick-poll", type=positive(float), default=NICK_POLL, metavar="SECONDS",
+                        help="under a fallback nick, ask this often whether ours is free, on servers "
+                             f"without MONITOR (default {NICK_POLL:g})")
     return p
 
 
 def config_from_args(argv: list[str] | None) -> ClientConfig:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if len(args.nickname) > NICKLEN:
-        parser.error(f"nickname {args.nickname!r} is too long (at most {NICKLEN} characters)")
-    if not valid_nick(args.nickname, NICKLEN):
+    args = parser.parse_intermixed_args(argv)
+    if args.extra:
+        # `chat-client host bob Bob Smith bob`: the real name was not quoted.
+        realname = " ".join([args.real_name, args.username, *args.extra[:-1]])
+        parser.error(f"too many arguments ({' '.join(args.extra)}); a real name with spaces needs quotes: "
+                     f"chat-client {args.server} {args.nickname} \"{realname}\" {args.extra[-1]}")
+    try:
+        host, port = split_address(args.server)
+    except AddressError as error:
+        parser.error(str(error))
+    if port is not None and args.port is not None and port != args.port:
+        parser.error(f"two ports given: {port} in {args.server!r} and --port {args.port}")
+    port = port or args.port or (DEFAULT_TLS_PORT if _wants_tls(args) else DEFAULT_PORT)
+    if len(args.nickname) > NICK_MAX:
+        parser.error(f"nickname {args.nickname!r} is too long (at most {NICK_MAX} characters)")
+    if not valid_nick(args.nickname, NICK_MAX):
         parser.error(f"nickname {args.nickname!r} is not valid (start with a letter; letters, digits, "
                      "[]\\`_^{|}- only)")
     if not args.username or any(c in args.username for c in " @!:\r\n\0"):
         parser.error(f"user name {args.username!r} is not valid (no spaces, @, ! or :)")
     if not args.real_name.strip() or any(c in args.real_name for c in "\r\n\0"):
         parser.error("real name must not be empty")
-    return ClientConfig(host=args.server_ip, port=args.port, nick=args.nickname,
-                        realname=args.real_name.strip(), username=args.username, room=args.room,
-                        reconnect=not args.no_reconnect, plain=args.plain)
+    return ClientConfig(host=host, port=port, nick=args.nickname, realname=args.real_name.strip(),
+                        username=args.username, room=args.room, reconnect=not args.no_reconnect,
+                        plain=args.plain, tls=_tls(parser, args), send_burst=args.send_burst,
+                        send_rate=args.send_rate, paste_lines=args.paste_lines,
+                        refused_retry=args.refused_retry, nick_poll=args.nick_poll,
+                        connect_timeout=args.connect_timeout)
+
+
+def _wants_tls(args: argparse.Namespace) -> bool:
+    return bool(args.tls or args.tls_ca or args.tls_fingerprint or args.tls_insecure)
+
+
+def _tls(parser: argparse.ArgumentParser, args: argparse.Namespace) -> TlsConfig:
+    """The TLS flags: any of them turns TLS on; a CA file and a pin or no check at all exclude each other."""
+    if not _wants_tls(args):
+        return TlsConfig()
+    chosen = [flag for flag, on in (("--tls-ca", args.tls_ca), ("--tls-fingerprint", args.tls_fingerprint),
+                                    ("--tls-insecure", args.tls_insecure)) if on]
+    if len(chosen) > 1:
+        parser.error(f"{' and '.join(chosen)} exclude each other: choose one way to trust the server")
+    fingerprint = None
+    if args.tls_fingerprint:
+        try:
+            fingerprint = parse_fingerprint(args.tls_fingerprint)
+        except FingerprintError as error:
+            parser.error(f"--tls-fingerprint: {error}")
+    if args.tls_ca and not os.path.isfile(args.tls_ca):
+        parser.error(f"--tls-ca: no such file: {args.tls_ca!r}")
+    tls = TlsConfig(enabled=True, ca_file=args.tls_ca, insecure=args.tls_insecure, fingerprint=fingerprint)
+    try:
+        make_context(tls)
+    except (OSError, ssl.SSLError) as error:
+        parser.error(f"--tls-ca: {args.tls_ca!r} holds no usable CA certificate ({describe_tls_error(error)})")
+    return tls
 
 
 def _terminal_usable() -> bool:
@@ -71,6 +145,20 @@ def _terminal_usable() -> bool:
     return bool(curses.tigetstr("cup"))
 
 
+def _why_line_mode(config: ClientConfig) -> str | None:
+    """Why the full screen cannot run, in words (None: it can)."""
+    if config.plain:
+        return None
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        if os.environ.get("SSH_CONNECTION") and not os.environ.get("SSH_TTY"):
+            return "ssh gave no terminal (run ssh with -t for the full screen); using line mode"
+        which = "standard input" if not sys.stdin.isatty() else "standard output"
+        return f"{which} is not a terminal; using line mode (--plain says so and silences this)"
+    if not _terminal_usable():
+        return f"the terminal type {os.environ.get('TERM', '')!r} cannot run full screen; using line mode"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         config = config_from_args(argv)
@@ -81,21 +169,13 @@ def main(argv: list[str] | None = None) -> int:
     except locale.Error:
         pass  # an unknown locale in the environment: carry on with "C"
     try:
-        try:
-            sock = open_blocking(config.host, config.port, CONNECT_TIMEOUT)
-        except OSError as error:
-            print(f"chat-client: cannot connect to {config.host}:{config.port}: {describe(error)}",
-                  file=sys.stderr)
-            return 1
-        interactive = not config.plain and sys.stdin.isatty() and sys.stdout.isatty()
-        if interactive and not _terminal_usable():
-            print(f"chat-client: the terminal type {os.environ.get('TERM', '')!r} cannot run full screen; "
-                  "using line mode", file=sys.stderr)
-            interactive = False
-        if interactive:
+        why = _why_line_mode(config)
+        if why is None and not config.plain:
             from . import app
-            return app.run(config, sock)
+            return app.run(config)
+        if why is not None:
+            print(f"chat-client: {why}", file=sys.stderr, flush=True)
         from . import linemode
-        return linemode.run(config, sock)
-    except KeyboardInterrupt:  # Ctrl-C before the UI took over signals
+        return linemode.run(config)
+    except KeyboardInterrupt:  # Ctrl-C before the loop took over signals
         return 130

@@ -14,7 +14,7 @@ from typing import Callable
 from geventchat.protocol.message import MAX_LINE, ParseError, parse
 from geventchat.protocol.names import valid_nick
 
-from .state import ChatState, Kind
+from .state import ChatState, Kind, Line
 
 Reply = tuple[str, ...]
 
@@ -27,10 +27,17 @@ HOSTLEN_ALLOWANCE = 63
 
 @dataclass
 class Outcome:
-    """Messages to send, and whether (and with what message) to quit."""
+    """Messages to send, and whether (and with what message) to quit.
+
+    `lines` maps an index in `send` to the line shown for that message, so
+    the session can mark it while pacing holds it back.
+    """
 
     send: list[Reply] = field(default_factory=list)
     quit: str | None = None
+    lines: dict[int, Line] = field(default_factory=dict)
+    nick: str | None = None      # the nick the user now wants (kept across reconnects)
+    reconnect: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,7 +125,8 @@ def _privmsg(state: ChatState, target: str, text: str, kind: Kind, now: float) -
     action = kind is Kind.ACTION
     out = Outcome()
     for piece in split_text(text, text_budget(state, target, extra=len("\x01ACTION \x01") if action else 0)):
-        state.add(now, kind, piece, target if kind is Kind.PRIVATE_OUT else state.nick, own=True)
+        out.lines[len(out.send)] = state.add(now, kind, piece, target if kind is Kind.PRIVATE_OUT else state.nick,
+                                             own=True)
         out.send.append(("PRIVMSG", target, f"\x01ACTION {piece}\x01" if action else piece))
     return out
 
@@ -136,7 +144,7 @@ def _nick(state: ChatState, arg: str, now: float) -> Outcome:
     if not valid_nick(new, state.nicklen):
         state.error(now, f"Not a valid nick: {new} (letters, digits, []\\`_^{{|}}-, at most {state.nicklen})")
         return Outcome()
-    return Outcome([("NICK", new)])
+    return Outcome([("NICK", new)], nick=new)
 
 
 @command("msg", "/msg <nick> <text>", True, "send a private message")
@@ -189,10 +197,16 @@ def _raw(state: ChatState, arg: str, now: float) -> Outcome:
     return Outcome([(msg.command, *msg.params)], quit="raw" if msg.command == "QUIT" else None)
 
 
+@command("reconnect", "/reconnect", False, "connect to the server again now")
+def _reconnect(state: ChatState, arg: str, now: float) -> Outcome:
+    return Outcome(reconnect=True)
+
+
 @command("help", "/help", False, "this list")
 def _help(state: ChatState, arg: str, now: float) -> Outcome:
     state.status(now, "Commands:")
     for entry in COMMANDS.values():
         state.status(now, f"  {entry.usage:<22} {entry.help}")
-    state.status(now, "Keys: PageUp/PageDown scroll, Up/Down history, Tab completes nicks, Ctrl-C quits")
+    state.status(now, "Keys: PageUp/PageDown scroll, Up/Down history, Tab completes nicks, "
+                 "Alt-b/Alt-f move by words, Ctrl-C quits")
     return Outcome()

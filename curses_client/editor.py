@@ -103,6 +103,59 @@ class LineEditor:
         self.text = self.text[:start] + self.text[self.cursor:]
         self.cursor = start
 
+    def word_left(self) -> None:
+        """Alt-b, Ctrl-Left: to the start of this word, or of the one before."""
+        self._completion = None
+        self.cursor = self._word_start(self.cursor)
+
+    def word_right(self) -> None:
+        """Alt-f, Ctrl-Right: to the end of this word, or of the next one."""
+        self._completion = None
+        self.cursor = self._word_end(self.cursor)
+
+    def kill_word_back(self) -> None:
+        """Alt-Backspace: erase back to the start of the word (letters and digits; a dot or slash stops it)."""
+        self._completion = None
+        start = self._word_start(self.cursor)
+        self.text = self.text[:start] + self.text[self.cursor:]
+        self.cursor = start
+
+    def kill_word_after(self) -> None:
+        """Alt-d: erase from the cursor to the end of the word."""
+        self._completion = None
+        self.text = self.text[:self.cursor] + self.text[self._word_end(self.cursor):]
+
+    def _word_start(self, index: int) -> int:
+        while index > 0 and not _word_char(self.text[index - 1]):
+            index -= 1
+        while index > 0 and _word_char(self.text[index - 1]):
+            index -= 1
+        return index
+
+    def _word_end(self, index: int) -> int:
+        while index < len(self.text) and not _word_char(self.text[index]):
+            index += 1
+        while index < len(self.text) and _word_char(self.text[index]):
+            index += 1
+        return index
+
+    def insert_paste(self, text: str) -> list[str]:
+        """Put pasted text in at the cursor as if typed, tabs kept; return the lines it completed.
+
+        Each newline in the paste ends a line (returned, for sending); what
+        follows the last one stays in the input line. Other control
+        characters are dropped: they would only move the terminal's cursor.
+        """
+        self._completion = None
+        clean = "".join(c for c in text if c in "\t\n" or not (c < " " or "\x7f" <= c < "\xa0"))
+        before, after = self.text[:self.cursor], self.text[self.cursor:]
+        *done, last = (before + clean).split("\n")
+        self.text = last + after
+        self.cursor = len(last)
+        if done:
+            self._browse, self._draft, self._scroll = None, "", 0
+        return done
+
     # --- history ---------------------------------------------------------
     def submit(self) -> str:
         """Enter: return the line, remember it, and start a fresh one."""
@@ -203,6 +256,10 @@ class LineEditor:
     def marked(self) -> str:
         """The text with `|` at the cursor, for tests and debugging."""
         return self.text[:self.cursor] + "|" + self.text[self.cursor:]
+
+
+def _word_char(char: str) -> bool:
+    return char.isalnum()
 
 
 def _width(text: str) -> int:

@@ -17,17 +17,20 @@ from geventchat.protocol import numerics as N
 from geventchat.protocol.message import Message
 from geventchat.protocol.names import casefold, valid_nick
 
+from .refusal import Retry, judge_error
 from .state import ChatState, Kind, Phase
 
 Reply = tuple[str, ...]
 Handler = Callable[[ChatState, Message, float], list[Reply]]
 
 ERR_UNAVAILRESOURCE = "437"   # nick temporarily unavailable (RFC 2812)
-RPL_WHOISOPERATOR = "313"
-RPL_WHOISACCOUNT = "330"
-RPL_WHOISACTUALLY = "338"
-RPL_WHOISSECURE = "671"
-RPL_WHOISHOST = "378"
+RPL_MONONLINE = "730"         # MONITOR (IRCv3): a watched nick is online
+RPL_MONOFFLINE = "731"        # ... is offline: free to take
+
+WELCOME_BLOCK = {N.RPL_YOURHOST, N.RPL_CREATED, N.RPL_MYINFO, N.RPL_LUSERCLIENT, N.RPL_LUSEROP,
+                 N.RPL_LUSERUNKNOWN, N.RPL_LUSERCHANNELS, N.RPL_LUSERME, N.RPL_LOCALUSERS,
+                 N.RPL_GLOBALUSERS, N.RPL_MOTDSTART, N.RPL_MOTD, "250"}
+"""Numerics of the welcome block, shown on the first connection only (not again on each reconnect)."""
 
 JOIN_GRACE = 0.5
 """Seconds after the welcome to wait for the server to put us in a room before we JOIN."""
@@ -119,12 +122,17 @@ def cap(state: ChatState, msg: Message, now: float) -> list[Reply]:
 
 @handles(N.RPL_WELCOME)
 def welcome(state: ChatState, msg: Message, now: float) -> list[Reply]:
+    """The welcome block is shown once; a reconnect gets one line instead."""
     state.nick = msg.param(0) or state.nick
     state.phase = Phase.CONNECTED
     state.detail = ""
     if msg.prefix:
         state.server = msg.prefix
-    state.status(now, strip_formatting(_last(msg) or "Welcome"))
+    if state.quiet_welcome:
+        state.status(now, f"Reconnected to {state.server} as {state.nick}")
+    else:
+        state.status(now, strip_formatting(_last(msg) or "Welcome"))
+    state.welcomed = True
     if state.asked_nick and not state.is_me(state.asked_nick):
         state.status(now, f"You are connected as {state.nick} ({state.asked_nick} was not available)")
     return []
@@ -134,15 +142,21 @@ def welcome(state: ChatState, msg: Message, now: float) -> list[Reply]:
 def isupport(state: ChatState, msg: Message, now: float) -> list[Reply]:
     for token in msg.params[1:-1]:
         name, _, value = token.partition("=")
-        if name == "NICKLEN" and value.isdigit():
+        if name == "NICKLEN" and value.isdigit() and int(value) > 0:
             state.nicklen = int(value)
+        elif name == "MONITOR":
+            state.monitor = True
+        elif name == "-MONITOR":
+            state.monitor = False
     return []
 
 
 @handles(N.RPL_ENDOFMOTD, N.ERR_NOMOTD)
 def end_of_welcome(state: ChatState, msg: Message, now: float) -> list[Reply]:
-    if msg.command == N.RPL_ENDOFMOTD:
+    if msg.command == N.RPL_ENDOFMOTD and not state.quiet_welcome:
         state.status(now, strip_formatting(_last(msg)))
+    state.quiet_welcome = False
+    state.motd_done = True
     if state.room is None:
         state.join_due = now + JOIN_GRACE
     return []
@@ -150,15 +164,22 @@ def end_of_welcome(state: ChatState, msg: Message, now: float) -> list[Reply]:
 
 @handles(N.ERR_NICKNAMEINUSE, ERR_UNAVAILRESOURCE, N.ERR_ERRONEUSNICKNAME)
 def nick_refused(state: ChatState, msg: Message, now: float) -> list[Reply]:
+    """At registration: try another nick and say so. Later: say so, unless it was our own try to
+    take our nick back (it is still taken; we keep watching)."""
     wanted = msg.param(1)
     why = "is already in use" if msg.command != N.ERR_ERRONEUSNICKNAME else "is not a valid nickname"
     if state.phase is Phase.CONNECTED:
+        if state.reclaiming and casefold(wanted) == casefold(state.wanted_nick):
+            state.reclaiming = False
+            return []
         state.error(now, f"Nick {wanted} {why}")
         return []
-    if msg.command == N.ERR_ERRONEUSNICKNAME or not valid_nick(alternative_nick(wanted, state.nicklen), 30):
+    if msg.command == N.ERR_ERRONEUSNICKNAME and len(wanted) > 9 and valid_nick(wanted[:9], 9):
+        new = wanted[:9]  # longer than this server allows: RFC 1459's nine always are
+    elif msg.command == N.ERR_ERRONEUSNICKNAME or not valid_nick(alternative_nick(wanted, state.nicklen), 30):
         new = f"guest{int(now * 1000) % 10000}"[:state.nicklen]
     else:
-        new = alternative_nick(wanted or state.nick, state.nicklen)
+        new = alternative_nick(wanted or state.nick, max(state.nicklen, len(wanted)))
     state.error(now, f"Nick {wanted} {why}; trying {new}")
     state.nick = new
     return [("NICK", new)]
@@ -166,8 +187,54 @@ def nick_refused(state: ChatState, msg: Message, now: float) -> list[Reply]:
 
 @handles("ERROR")
 def error(state: ChatState, msg: Message, now: float) -> list[Reply]:
-    state.error(now, f"Server closed the link: {strip_formatting(msg.param(0))}")
-    state.detail = msg.param(0)
+    """The server closes the link and says why; after our own QUIT that is no error."""
+    text = strip_formatting(msg.param(0))
+    if state.quitting:
+        state.status(now, f"Server closed the link: {text}")
+        return []
+    verdict = judge_error(text)
+    state.refusal = verdict
+    if verdict.retry is Retry.SOON:
+        state.error(now, f"Server closed the link: {text}")
+    else:
+        state.error(now, f"The server refused the connection: {verdict.reason}")
+    return []
+
+
+def _reclaim_if_free(state: ChatState, nick: str, now: float) -> list[Reply]:
+    """Someone left our nick: take it back (once; the answer says whether it worked)."""
+    if (state.phase is Phase.CONNECTED and not state.reclaiming and casefold(nick) == casefold(state.wanted_nick)
+            and not state.is_me(state.wanted_nick)):
+        state.reclaiming = True
+        state.status(now, f"{state.wanted_nick} is free again: taking it back")
+        return [("NICK", state.wanted_nick)]
+    return []
+
+
+@handles(RPL_MONOFFLINE)
+def monitor_offline(state: ChatState, msg: Message, now: float) -> list[Reply]:
+    for target in _last(msg).split(","):
+        replies = _reclaim_if_free(state, nick_of(target.strip()), now)
+        if replies:
+            return replies
+    return []
+
+
+@handles(RPL_MONONLINE)
+def monitor_online(state: ChatState, msg: Message, now: float) -> list[Reply]:
+    return []
+
+
+@handles(N.RPL_ISON)
+def ison(state: ChatState, msg: Message, now: float) -> list[Reply]:
+    """ISON's answer lists who of those asked are online; ours (polling for our nick) is not shown."""
+    online = {casefold(nick) for nick in _last(msg).split()}
+    if not state.ison_asked:
+        state.status(now, f"Online: {_last(msg)}" if online else "Online: nobody of those")
+        return []
+    state.ison_asked = False
+    if casefold(state.wanted_nick) not in online:
+        return _reclaim_if_free(state, state.wanted_nick, now)
     return []
 
 
@@ -222,21 +289,27 @@ def quit_(state: ChatState, msg: Message, now: float) -> list[Reply]:
     nick = nick_of(msg.prefix)
     state.remove_member(nick)
     state.status(now, f"{nick} quit ({strip_formatting(msg.param(0))})")
-    return []
+    return _reclaim_if_free(state, nick, now)
 
 
 @handles("NICK")
 def nick(state: ChatState, msg: Message, now: float) -> list[Reply]:
     old, new = nick_of(msg.prefix), msg.param(0)
+    replies: list[Reply] = []
     if state.is_me(old):
         state.nick = new
         state.prefix = new + (msg.prefix or "")[len(old):] if state.prefix else ""
-        state.status(now, f"You are now known as {new}")
+        if state.reclaiming and casefold(new) == casefold(state.wanted_nick):
+            state.status(now, f"You have your nick back: you are now known as {new}")
+        else:
+            state.status(now, f"You are now known as {new}")
+        state.reclaiming = False
     else:
         state.status(now, f"{old} is now known as {new}")
+        replies = _reclaim_if_free(state, old, now)
     if state.remove_member(old):
         state.add_member(new)
-    return []
+    return replies
 
 
 @handles(N.RPL_TOPIC)
@@ -405,6 +478,8 @@ def _numeric(state: ChatState, msg: Message, now: float) -> list[Reply]:
     text = strip_formatting(params[-1]) if params else ""
     subjects = params[:-1]
     code = int(msg.command)
+    if state.quiet_welcome and msg.command in WELCOME_BLOCK:
+        return []
     if 400 <= code < 600:
         wording = _ERRORS_IN_WORDS.get(msg.command)
         if wording is not None:

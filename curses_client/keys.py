@@ -1,58 +1,35 @@
-"""What a key does: a `get_wch()` result -> an action name (or text to insert).
+"""What a key does: a decoded key (termkeys.Key) -> an action name.
 
 A table rather than an if-chain, so the keys the README lists are the keys
-the client has. Only the curses KEY_* constants are used here; no screen.
+the client has. A key with a modifier the table does not know falls back
+to the plain key when only Shift was held (Shift-Left moves like Left);
+anything else does nothing, and never becomes text.
 """
 
 from __future__ import annotations
 
-import curses
+from .termkeys import Key
 
 Action = str
 
-SPECIAL: dict[int, Action] = {
-    curses.KEY_LEFT: "left",
-    curses.KEY_RIGHT: "right",
-    curses.KEY_UP: "history_up",
-    curses.KEY_DOWN: "history_down",
-    curses.KEY_HOME: "home",
-    curses.KEY_END: "end",
-    curses.KEY_FIND: "home",      # some terminals send Find/Select for Home/End
-    curses.KEY_SELECT: "end",
-    curses.KEY_BACKSPACE: "backspace",
-    curses.KEY_DC: "delete",
-    curses.KEY_PPAGE: "page_up",
-    curses.KEY_NPAGE: "page_down",
-    curses.KEY_ENTER: "submit",
-    curses.KEY_RESIZE: "resize",
-}
-
-CONTROL: dict[str, Action] = {
-    "\n": "submit",
-    "\r": "submit",
-    "\t": "complete",
-    "\x7f": "backspace",
-    "\x08": "backspace",
-    "\x01": "home",          # Ctrl-A
-    "\x05": "end",           # Ctrl-E
-    "\x02": "left",          # Ctrl-B
-    "\x06": "right",         # Ctrl-F
-    "\x04": "delete",        # Ctrl-D
-    "\x15": "kill_before",   # Ctrl-U
-    "\x0b": "kill_after",    # Ctrl-K
-    "\x17": "kill_word",     # Ctrl-W
-    "\x0c": "redraw",        # Ctrl-L
-    "\x10": "history_up",    # Ctrl-P
-    "\x0e": "history_down",  # Ctrl-N
+ACTIONS: dict[str, Action] = {
+    "left": "left", "right": "right", "up": "history_up", "down": "history_down",
+    "home": "home", "end": "end", "backspace": "backspace", "delete": "delete",
+    "pageup": "page_up", "pagedown": "page_down", "enter": "submit", "tab": "complete",
+    "escape": "cancel",
+    "ctrl+left": "word_left", "ctrl+right": "word_right", "alt+left": "word_left", "alt+right": "word_right",
+    "alt+b": "word_left", "alt+f": "word_right", "alt+d": "kill_word_after", "alt+backspace": "kill_word_back",
+    "ctrl+delete": "kill_word_after", "alt+delete": "kill_word_after",
+    "ctrl+home": "top", "ctrl+end": "bottom",
+    "ctrl+a": "home", "ctrl+e": "end", "ctrl+b": "left", "ctrl+f": "right", "ctrl+d": "delete",
+    "ctrl+u": "kill_before", "ctrl+k": "kill_after", "ctrl+w": "kill_word", "ctrl+l": "redraw",
+    "ctrl+p": "history_up", "ctrl+n": "history_down",
 }
 
 
-def action_for(key: int | str) -> tuple[Action, str]:
-    """(action, text): text is what to insert for the "insert" action, else ""."""
-    if isinstance(key, int):
-        return SPECIAL.get(key, "ignore"), ""
-    if key in CONTROL:
-        return CONTROL[key], ""
-    if key.isprintable() or ord(key) > 0x9F:
-        return "insert", key
-    return "ignore", ""
+def action_for(key: Key) -> Action:
+    """The action for a key; "ignore" for keys that have none (F-keys, Insert, unknown chords)."""
+    action = ACTIONS.get(key.label())
+    if action is None and key.shift and not (key.alt or key.ctrl) and key.name != "tab":
+        action = ACTIONS.get(key.name)
+    return action or "ignore"

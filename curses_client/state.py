@@ -14,6 +14,7 @@ from typing import Iterator
 
 from geventchat.protocol.names import casefold
 
+from .refusal import Refusal
 from .wrap import Row, Segment, text_width, wrap
 
 SCROLLBACK_LINES = 10_000
@@ -31,7 +32,7 @@ class Kind(str, Enum):
     ERROR = "error"          # HH:MM !!! what went wrong, in words
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Line:
     when: float
     kind: Kind
@@ -39,14 +40,24 @@ class Line:
     nick: str = ""
     own: bool = False        # I wrote it
     mention: bool = False    # someone else named me
+    waiting: bool = False    # mine, held back by pacing: not sent yet
+    unsent: bool = False     # mine, and the connection ended before it could be sent
 
     def clock(self) -> str:
         return time.strftime("%H:%M", time.localtime(self.when))
 
     def segments(self) -> tuple[list[Segment], int]:
-        """Styled pieces of the line and the hanging indent for its continuation rows."""
-        stamp = self.clock() + " "
-        head: list[Segment] = [(stamp, "time")]
+        """Styled pieces of the line and the hanging indent for its continuation rows.
+
+        A line of mine still waiting to be sent shows `wait` where the time
+        goes (the time it finally left replaces it); one that never left, `unsent`.
+        """
+        if self.waiting:
+            head: list[Segment] = [("wait  ", "waiting")]
+        elif self.unsent:
+            head = [("unsent ", "error")]
+        else:
+            head = [(self.clock() + " ", "time")]
         body_style = "own" if self.own else "mention" if self.mention else "plain"
         nick_style = f"nick:{self.nick}"
         if self.kind is Kind.MESSAGE:
@@ -73,6 +84,11 @@ class Line:
         """The line as text, for line mode and logs."""
         segments, _ = self.segments()
         return "".join(text for text, _ in segments)
+
+    def sent(self, now: float) -> None:
+        """The line has left: it shows the time it did."""
+        self.waiting = False
+        self.when = now
 
     def rows(self, width: int) -> list[Row]:
         segments, indent = self.segments()
@@ -191,6 +207,7 @@ class Scrollback:
 
 
 class Phase(str, Enum):
+    RESOLVING = "looking up"
     CONNECTING = "connecting"
     REGISTERING = "registering"
     CONNECTED = "connected"
@@ -204,6 +221,7 @@ class ChatState:
     nick: str
     server: str                       # the address given, until the server names itself
     wanted_room: str = "#lobby"
+    wanted_nick: str = ""             # the nick to have: asked for at registration, taken back when it frees
     asked_nick: str = ""              # the nick we asked for at registration
     prefix: str = ""                  # our nick!user@host as others see it, from our JOIN
     room: str | None = None
@@ -211,6 +229,16 @@ class ChatState:
     phase: Phase = Phase.CONNECTING
     detail: str = ""                  # e.g. "retrying in 4s"
     nicklen: int = 9
+    monitor: bool = False             # the server offers MONITOR (ISUPPORT), so no ISON polling
+    reclaiming: bool = False          # a NICK to take our nick back is on its way
+    ison_asked: bool = False          # an ISON of ours is out: its answer is not shown
+    motd_done: bool = False           # the welcome block has ended on this connection
+    waiting: int = 0                  # lines held back by pacing or until we are in a room
+    secure: str = ""                  # "TLS", or a warning when the certificate is not checked
+    quitting: bool = False            # we sent QUIT: the ERROR that follows is no error
+    refusal: Refusal | None = None    # what the server's last ERROR said about coming back
+    welcomed: bool = False            # registered at least once (the welcome block is shown once)
+    quiet_welcome: bool = False       # reconnected: skip the welcome block up to the end of the MOTD
     scrollback: Scrollback = field(default_factory=Scrollback)
     pending_names: dict[str, str] = field(default_factory=dict)
     join_due: float | None = None     # when to JOIN the room ourselves if the server did not
@@ -228,6 +256,9 @@ class ChatState:
 
     def error(self, when: float, text: str) -> Line:
         return self.add(when, Kind.ERROR, text)
+
+    def __post_init__(self) -> None:
+        self.wanted_nick = self.wanted_nick or self.nick
 
     def is_me(self, nick: str) -> bool:
         return casefold(nick) == casefold(self.nick)

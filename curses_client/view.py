@@ -12,8 +12,9 @@ import zlib
 
 from geventchat.protocol.names import casefold
 
+from . import statusbar
 from .editor import LineEditor
-from .state import ChatState, Phase
+from .state import ChatState
 from .wrap import Row, fit, text_width
 
 MIN_COLS = 20
@@ -54,7 +55,8 @@ class View:
         return rows < MIN_ROWS or cols < MIN_COLS
 
     # --- drawing -----------------------------------------------------------
-    def draw(self, state: ChatState, editor: LineEditor) -> None:
+    def draw(self, state: ChatState, editor: LineEditor, question: str | None = None) -> None:
+        """The whole screen; `question` (a paste to confirm) takes the status line."""
         self.screen.erase()
         rows, cols = self.size()
         if self.too_small():
@@ -65,7 +67,8 @@ class View:
             top = height - len(visible)
             for y, row in enumerate(visible, start=top):
                 self._row(y, row, state)
-            self._status(rows - 2, cols, state)
+            self._put(rows - 2, 0, statusbar.render(state, cols, question),
+                      curses.A_REVERSE | (curses.A_BOLD if question else 0))
             self._input(rows - 1, cols, state, editor)
         self.screen.refresh()
 
@@ -88,23 +91,6 @@ class View:
             self._put(y, x, text, self._attr(style, state))
             x += text_width(text)
 
-    def _status(self, y: int, cols: int, state: ChatState) -> None:
-        if state.room:
-            count = len(state.members)
-            room = f"{state.room} ({count} user{'s' if count != 1 else ''})"
-        else:
-            room = "no room"
-        phase = state.phase.value + (f", {state.detail}" if state.detail and state.phase is Phase.DISCONNECTED else "")
-        left = f" {state.nick} | {state.server} | {room} | {phase} "
-        back = state.scrollback
-        right = ""
-        if not back.following:
-            right = f" -- more below ({back.unseen} new) -- " if back.unseen else " -- more below -- "
-        right = fit(right, cols)  # "more below" matters more than the left part: it wins the room
-        bar = fit(left, cols - text_width(right))
-        bar += " " * (cols - text_width(bar) - text_width(right)) + right
-        self._put(y, 0, bar, curses.A_REVERSE)
-
     def _input(self, y: int, cols: int, state: ChatState, editor: LineEditor) -> None:
         prompt = f"[{state.room or state.nick}] "
         if text_width(prompt) > cols // 3:
@@ -123,6 +109,10 @@ class View:
             self.screen.addstr(y, x, text, attr)
         except curses.error:
             pass  # writing the bottom-right cell moves the cursor off screen; the text is there
+        except UnicodeEncodeError:
+            # A locale that cannot show the character (LANG=C over ssh): show `?` instead of failing.
+            encoding = self.screen.encoding or "ascii"
+            self._put(y, x, text.encode(encoding, "replace").decode(encoding), attr)
 
     def _attr(self, style: str, state: ChatState) -> int:
         if style.startswith("nick:"):
@@ -136,6 +126,8 @@ class View:
             return curses.A_BOLD | self.pairs.get(curses.COLOR_YELLOW, curses.A_REVERSE)
         if style == "private":
             return curses.A_BOLD | self.pairs.get(curses.COLOR_MAGENTA, 0)
+        if style == "waiting":
+            return curses.A_BOLD | self.pairs.get(curses.COLOR_YELLOW, 0)
         if style in ("status", "notice", "time"):
             return curses.A_DIM if style != "time" else curses.A_NORMAL
         if style == "error":

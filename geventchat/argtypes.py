@@ -88,6 +88,18 @@ def cidr(text: str) -> str:
     return text
 
 
+ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?\Z|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?\Z")
+
+
+def origin(text: str) -> str:
+    """A web origin as a browser sends it (scheme://host[:port], no path), or * for any."""
+    value = text.strip().rstrip("/").lower()
+    if value != "*" and not ORIGIN.match(value):
+        raise argparse.ArgumentTypeError(f"not a web origin (like https://chat.example.org or "
+                                         f"http://localhost:8080): {text!r}")
+    return value
+
+
 NODE_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}\Z")
 """Node names go into Redis keys and uids: keep them to a safe alphabet."""
 
@@ -106,6 +118,16 @@ def log_level(text: str) -> str:
     if level not in LOG_LEVELS:
         raise argparse.ArgumentTypeError(f"not a log level ({', '.join(LOG_LEVELS)}): {text!r}")
     return level
+
+
+LOG_FORMATS = ("text", "json")
+
+
+def log_format(text: str) -> str:
+    value = text.lower()
+    if value not in LOG_FORMATS:
+        raise argparse.ArgumentTypeError(f"not a log format ({', '.join(LOG_FORMATS)}): {text!r}")
+    return value
 
 
 def choice(*choices: str) -> Callable[[str], str]:

@@ -1,17 +1,18 @@
-"""chat-server: command line -> Config, logging, signals, run until told to stop."""
+"""chat-server: command line and config file -> Config, logging, signals, run until told to stop."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import logging
 import signal
-import sqlite3
 import sys
+from pathlib import Path
+from typing import NoReturn
 
-from . import __version__, argtypes
+from . import __version__, argtypes, config_text, logs
 from .config import Config, flag_of, sections_of
-from .network import flags as network_flags
+from .config_file import ConfigError, Source
+from .core.chat import read_motd
 
 _METAVARS = {argtypes.count: "N", argtypes.seconds: "SECONDS"}
 
@@ -32,6 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="geventchat: an IRC chat server where everyone meets in one lobby.",
     )
     p.add_argument("--version", action="version", version=f"geventchat {__version__}")
+    config = p.add_argument_group("Configuration file (each flag below is a key of its section; flags win)")
+    config.add_argument("--config", metavar="PATH", help="read settings from this TOML file (again on SIGHUP)")
+    config.add_argument("--check-config", action="store_true",
+                        help="check the file and the flags (and the files they name), say what is wrong, exit")
+    config.add_argument("--print-config", action="store_true",
+                        help="print the effective configuration as TOML, secrets masked, and exit")
+    config.add_argument("--print-example-config", action="store_true",
+                        help="print an example config file with every key, commented, and exit")
     for _, kind, fields in sections_of():
         group = p.add_argument_group(kind.__doc__.splitlines()[0].rstrip("."))
         for f, dest in fields:
@@ -48,38 +57,78 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def config_from_args(argv: list[str] | None = None) -> Config:
-    """Flags -> Config; a usage error (exit 2) for bad values and bad combinations."""
+OWN_OPTIONS = ("config", "check_config", "print_config", "print_example_config")
+"""Options of the command line itself, not settings."""
+
+
+def parse(argv: list[str] | None = None) -> tuple[argparse.ArgumentParser, argparse.Namespace, Source]:
+    """The command line, and where the settings come from: the --config file and the flags given."""
     parser = build_parser()
-    values = vars(parser.parse_args(argv))  # only what was given: every default is Config's
-    for key, value in values.items():
-        if isinstance(value, list):
-            values[key] = tuple(value)
-    config = Config.from_flags(**values)
-    for problem in usage_problems(config):
-        parser.error(problem)
-    return config
+    args = parser.parse_args(argv)
+    flags = {}  # only what was given (every setting's default is SUPPRESS): the rest is the file's or Config's
+    for key, value in vars(args).items():
+        if key not in OWN_OPTIONS:
+            flags[key] = tuple(value) if isinstance(value, list) else value
+    return parser, args, Source(args.config, flags)
 
 
-def usage_problems(config: Config) -> list[str]:
-    """Settings that cannot go together, each said with what to do instead."""
-    problems = network_flags.problems(config)
+def config_from_args(argv: list[str] | None = None) -> Config:
+    """Flags (and the --config file) -> Config; a usage error (exit 2) for anything wrong."""
+    parser, _, source = parse(argv)
+    return _load(parser, source)
+
+
+def _load(parser: argparse.ArgumentParser, source: Source) -> Config:
+    try:
+        return source.load()
+    except ConfigError as error:
+        _fail(parser, source, error.problems)
+
+
+def _fail(parser: argparse.ArgumentParser, source: Source, problems: list[str]) -> NoReturn:
+    """Exit 2 saying what is wrong: a usage error for flags; for a file, its problems without the usage wall."""
+    if not source.path:
+        parser.error("\n".join(problems))
+    for problem in problems:
+        print(f"chat-server: {problem}", file=sys.stderr)
+    sys.exit(2)
+
+
+def check_files(config: Config) -> list[str]:
+    """What --check-config adds to loading: the files the settings name can be used."""
+    problems = []
+    motd = config.server.motd_file
+    if motd:
+        try:
+            read_motd(motd)
+        except OSError as error:
+            problems.append(f"cannot read MOTD file {motd}: {error.strerror or error}")
     listeners = config.listeners
-    if listeners.tls_port is not None and not listeners.tls_cert:
-        problems.append(
-            "--tls-port needs --tls-cert PATH (and --tls-key PATH unless the key is in that file); "
-            "to make a self-signed pair for a test: openssl req -x509 -newkey rsa:2048 -nodes -days 365 "
-            "-subj /CN=localhost -keyout key.pem -out cert.pem"
-        )
-    if listeners.tls_key and not listeners.tls_cert:
-        problems.append("--tls-key needs --tls-cert PATH")
-    if config.history.history == "redis" and not config.network.redis:
-        problems.append("--history redis needs --redis URL (a single process keeps history with sqlite)")
+    if listeners.tls_cert:
+        try:
+            from .transports.tls import server_context
+
+            server_context(listeners.tls_cert, listeners.tls_key)
+        except (ValueError, OSError) as error:
+            problems.append(str(error))
     return problems
 
 
 def main(argv: list[str] | None = None) -> int:
-    config = config_from_args(argv)
+    parser, args, source = parse(argv)
+    if args.print_example_config:
+        sys.stdout.write(config_text.example())
+        return 0
+    config = _load(parser, source)
+    if args.check_config:
+        problems = check_files(config)
+        if problems:
+            _fail(parser, source, problems)
+        print(f"chat-server: {source.path or 'the command line'}: configuration OK")
+        return 0
+    if args.print_config:
+        sys.stdout.write(config_text.effective(config))
+        return 0
     network = config.network
     if network.redis and network.workers == 1:
         # redis-py does blocking socket I/O: patched, its waits yield to the other
@@ -87,11 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         from gevent import monkey
 
         monkey.patch_all()
-    logging.basicConfig(
-        level=config.server.log_level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(message)s",
-    )
+    logs.configure(config.server.log_level, config.server.log_format)
     if network.workers > 1:
         from .network.workers import supervise
 
@@ -100,14 +145,19 @@ def main(argv: list[str] | None = None) -> int:
 
     from .server import ChatServer, ListenError
 
-    from .store.worker import StoreWorker, open_sqlite_history
+    from .core.history import StoreError
+    from .store.worker import DataDirInUse, StoreWorker, claim_data_dir, open_sqlite_history
 
     worker = StoreWorker()
     history = None
     if config.history_store == "sqlite":
         try:
+            claim_data_dir(Path(config.server.data_dir).expanduser())
             history = open_sqlite_history(config, worker)
-        except (OSError, sqlite3.Error) as error:
+        except DataDirInUse as error:
+            print(f"chat-server: the data directory {error}", file=sys.stderr)
+            return 1
+        except (OSError, StoreError) as error:
             print(f"chat-server: cannot keep history in {config.server.data_dir}: {error}", file=sys.stderr)
             return 1
     node = None
@@ -129,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"chat-server: {refused}", file=sys.stderr)
             return 1
     try:
-        server = ChatServer(config, chat=node.chat if node else None, history=history)
+        server = ChatServer(config, source=source, node=node, history=history)
+        worker.metrics = server.chat.metrics  # history latency, when the metrics port is on
         server.start()
     except (ValueError, ListenError) as error:  # a TLS certificate or key that cannot be used; a port taken
         if node is not None:
@@ -149,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
 
     gevent.signal_handler(signal.SIGTERM, stop)
     gevent.signal_handler(signal.SIGINT, stop)
-    gevent.signal_handler(signal.SIGHUP, server.reload_tls)
+    gevent.signal_handler(signal.SIGHUP, server.reload)  # run in a greenlet of its own
     if node is not None:
         node.on_fatal = fatal
     server.serve_forever()

@@ -20,7 +20,7 @@ import gevent
 
 from .core.chat import INTERNAL_ERROR
 from .protocol.message import MAX_LINE
-from .transports.base import HandshakeFailed, Transport
+from .transports.base import HandshakeFailed, PeerError, Transport
 
 if TYPE_CHECKING:
     from .server import ChatServer
@@ -173,7 +173,9 @@ class Connection:
         transport = self.transport
         self.session = chat.connect(self.host, self.queue.put, self._hang_up, self.accepted_at,
                                     transport.info, self.queue.set_max_line)
-        log.info("connect %s from %s%s", self.session.uid, self.host, " (TLS)" if transport.info.secure else "")
+        uid, kind = self.session.uid, transport.info.kind
+        log.info("connect %s from %s%s", uid, self.host, "" if kind == "tcp" else f" ({kind.upper()})",
+                 extra={"event": "connect", "uid": uid, "ip": transport.info.ip, "detail": kind})
         reason = None
         try:
             reason = self._read_loop()
@@ -200,6 +202,7 @@ class Connection:
                 self.transport.start()
         except (HandshakeFailed, OSError) as error:
             log.info("handshake from %s failed: %s", self.host, error)
+            self.server.chat.metrics.refused("handshake")
             return False
         return True
 
@@ -227,6 +230,8 @@ class Connection:
                 lines = read()
             except ConnectionResetError:
                 return "Connection reset by peer"
+            except PeerError as error:
+                return str(error)
             except OSError as error:
                 return self._write_error or f"Read error: {error.strerror or error}"
             if lines is None:
@@ -306,6 +311,9 @@ class Connection:
 
     def _hang_up(self) -> None:
         """The chat has queued the last line: flush it, but not for longer than the grace."""
+        farewell = self.transport.farewell()
+        if farewell:
+            self.queue.put(farewell)
         self.queue.close()
         self._deadline = gevent.spawn_later(self.server.config.limits.shutdown_grace, self._abort)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Callable, Protocol
 
-from .outbox import Delivery
+from .delivery import Delivery
 
 Deliver = Callable[[bytes], None]
 """Queue bytes for one client. Must not block and must not re-enter the bus."""
@@ -23,8 +23,10 @@ class Bus(Protocol):
     def unsubscribe(self, uid: str) -> None: ...
     def join(self, uid: str, channel: str) -> None: ...
     def part(self, uid: str, channel: str) -> None: ...
-    def publish(self, delivery: Delivery) -> None: ...
-    def deliver_here(self, delivery: Delivery) -> None: ...
+    def publish(self, delivery: Delivery) -> int:
+        """Deliver; return how many lines this process queued (the metrics count them)."""
+
+    def deliver_here(self, delivery: Delivery) -> int: ...
 
 
 class LocalBus:
@@ -76,13 +78,18 @@ class LocalBus:
         if not groups:
             del self._channels[channel]
 
-    def publish(self, delivery: Delivery) -> None:
+    def publish(self, delivery: Delivery) -> int:
+        """Queue the line for its recipients here; return how many got it.
+
+        The count is taken once per view group, outside the per-recipient loop.
+        """
         channels = delivery.channels
         if len(channels) == 1:
             groups = self._channels.get(channels[0])
             if not groups:
-                return
+                return 0
             skip_uid = delivery.skip
+            count = 0
             for view, members in groups.items():
                 line = delivery.line(view)
                 if line is None:
@@ -93,14 +100,17 @@ class LocalBus:
                 for deliver in members.values():
                     if deliver is not skip:
                         deliver(line)
-        elif channels:
-            self._publish_once(delivery)
-        elif delivery.uid is not None:
-            self._to_one(delivery, delivery.uid)
-        else:
-            for uid in delivery.uids:
-                if uid != delivery.skip:
-                    self._to_one(delivery, uid)
+                count += len(members) - (skip is not None)
+            return count
+        if channels:
+            return self._publish_once(delivery)
+        if delivery.uid is not None:
+            return self._to_one(delivery, delivery.uid)
+        count = 0
+        for uid in delivery.uids:
+            if uid != delivery.skip:
+                count += self._to_one(delivery, uid)
+        return count
 
     deliver_here = publish
 
@@ -108,15 +118,18 @@ class LocalBus:
         """The channels with members here (a network bus reads only those from other nodes)."""
         return self._channels.keys()
 
-    def _to_one(self, delivery: Delivery, uid: str) -> None:
+    def _to_one(self, delivery: Delivery, uid: str) -> int:
         subscriber = self._subscribers.get(uid)
         if subscriber is not None:
             line = delivery.line(subscriber[1])
             if line is not None:
                 subscriber[0](line)
+                return 1
+        return 0
 
-    def _publish_once(self, delivery: Delivery) -> None:
+    def _publish_once(self, delivery: Delivery) -> int:
         """Members of several channels: each gets the line once (a QUIT, a NICK)."""
+        count = 0
         by_view: dict[int, dict[str, Deliver]] = {}
         for channel in delivery.channels:
             for view, members in self._channels.get(channel, {}).items():
@@ -128,3 +141,5 @@ class LocalBus:
             members.pop(delivery.skip, None)
             for deliver in members.values():
                 deliver(line)
+            count += len(members)
+        return count

@@ -24,6 +24,12 @@ SETNAME = 1 << 5  # setname: SETNAME lines about others
 ACCOUNT_NOTIFY = 1 << 6  # account-notify: ACCOUNT lines about others
 REDACTION = 1 << 7  # draft/message-redaction: REDACT lines
 INVITE_NOTIFY = 1 << 8  # invite-notify: INVITE lines to a channel's operators
+# not capabilities but the transport's framing: each line a WebSocket message, framed once
+# per view like the tags, since a server frame is the same bytes for all (bits kept far above
+# the capabilities', which grow)
+WS_TEXT = 1 << 24  # text.ircv3.net (or no subprotocol): text messages
+WS_BINARY = 1 << 25  # binary.ircv3.net: binary messages
+FRAMING = WS_TEXT | WS_BINARY
 
 VIEW_BITS = {
     "server-time": TIME,

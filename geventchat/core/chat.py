@@ -13,7 +13,8 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -21,6 +22,7 @@ from ..config import Config
 from ..protocol import numerics as N
 from ..protocol.framing import TOO_LONG, TooLong
 from ..protocol.message import MAX_LINE, MAX_TAGS_SERVER, Message, ParseError, parse
+from ..protocol.websocket import FRAME_OVERHEAD
 from ..protocol.names import casefold
 from . import dispatch, replies
 from .bus import Bus, LocalBus
@@ -29,8 +31,9 @@ from .channels import Channel, Channels
 from .context import Context
 from .flood import FREE, LIVENESS, TokenBucket
 from .handlers import COMMANDS
-from .history import HistoryStore, Ref
-from .outbox import MessageIds, Outbox, server_time
+from .history import HistoryStore, Ref, StoreError
+from .metrics import NO_METRICS, Metrics, quit_code
+from .outbox import MessageIds, Outbox, framer, server_time
 from .session import PLAIN_TCP, Session, TransportInfo
 from .state import Registry, User
 
@@ -45,16 +48,29 @@ NOTHING = Message("")
 TAGGED_CAPS = frozenset({"message-tags", "server-time", "account-tag", "batch", "labeled-response"})
 """Capabilities under which a client may be sent a tag section in front of a 512-byte line."""
 
-def load_motd(path: str | None) -> list[str] | None:
-    """The MOTD lines, or None when there is no file (the client then gets 422)."""
+def read_motd(path: str | None) -> list[str] | None:
+    """The MOTD lines, or None when there is no file (the client then gets 422); raises OSError."""
     if not path:
         return None
+    return Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+
+
+def load_motd(path: str | None) -> list[str] | None:
+    """The MOTD at start: a file that cannot be read is logged, and clients get 422."""
     try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
+        return read_motd(path)
     except OSError as error:
         log.warning("cannot read MOTD file %s: %s", path, error.strerror)
         return None
-    return text.splitlines()
+
+
+@dataclass(frozen=True)
+class Reloaded:
+    """What a reload (REHASH, SIGHUP) did: whether it applied, and in words what changed or why not."""
+
+    ok: bool
+    source: str  # the config file read; "" when the settings come from flags alone
+    summary: str
 
 
 class Chat:
@@ -81,6 +97,8 @@ class Chat:
         self.history = history
         self.outbox = Outbox(config.server.name, self.bus, ids or MessageIds(node, self.created), history)
         self.tls_port: int | None = None  # the TLS listener's port once one runs (the sts policy names it)
+        self.metrics: Metrics = NO_METRICS
+        self.reload: Callable[[], Reloaded] | None = None  # set by the edge that can read the config again
         self._ids = itertools.count(1)
         self._node = node
         self._registered_here = 0
@@ -100,16 +118,24 @@ class Chat:
 
         `send(bytes)` queues output and must never block; `hang_up()` is called
         once, after the last line (ERROR) has been queued; `set_line_limit(n)`
-        tells the queue the longest line it may now be given.
+        tells the queue the longest item it may now be given. A transport that
+        frames each line (WebSocket) is given its lines framed: by the session
+        for lines to this client alone, by the bus (once per view) for the rest.
         """
         uid = f"{self._node}{next(self._ids)}"
         if host.startswith(":"):
             host = "0" + host  # an IPv6 host must not start with ':' in a prefix
         flood = self.config.flood
+        deliver = send
+        frame = framer(transport.framing)
+        if frame is not None:
+            send = lambda line: deliver(frame(line))  # noqa: E731 - one closure per framed client
         session = Session(
             uid=uid,
             host=host,
             send=send,
+            deliver=deliver,
+            view=transport.framing,
             hang_up=hang_up,
             connected_at=now,
             last_seen=now,
@@ -119,6 +145,8 @@ class Chat:
         )
         if set_line_limit is not None:
             session.set_line_limit = set_line_limit
+            if transport.framing:
+                set_line_limit(MAX_LINE + FRAME_OVERHEAD)
         self.sessions[uid] = session
         return session
 
@@ -134,7 +162,7 @@ class Chat:
         except ParseError:
             return NOTHING if raw else None
 
-    def received(self, session: Session, lines: Iterable[bytes | TooLong], now: float) -> float:
+    def received(self, session: Session, lines: Sequence[bytes | TooLong], now: float) -> float:
         """Run the received lines that may run now; return seconds until the next may (0: none waits).
 
         A line past the client's flood budget is held for the delay its
@@ -144,7 +172,9 @@ class Chat:
         limit the client is closed with `Excess flood`.
         """
         inbox = session.inbox
-        inbox.extend(lines)
+        if lines:
+            self.metrics.received(len(lines))
+            inbox.extend(lines)
         while session.closed is None:
             held = session.held
             if held is not None:
@@ -255,11 +285,16 @@ class Chat:
         except Exception:
             log.exception("bug hanging up %s", session.uid)
 
-    def quit(self, session: Session, reason: str, now: float) -> None:
-        """End a client: others see QUIT with `reason`, it gets ERROR. Idempotent."""
+    def quit(self, session: Session, reason: str, now: float, code: str | None = None) -> None:
+        """End a client: others see QUIT with `reason`, it gets ERROR. Idempotent.
+
+        `code` names the kind of quit for the metrics when `reason` is free
+        text (a client's QUIT message); otherwise it comes from the reason.
+        """
         if session.closed is not None:
             return
         session.closed = reason
+        self.metrics.quit(code or quit_code(reason))
         self.sessions.pop(session.uid, None)
         user = session.user
         if user is not None:
@@ -298,9 +333,10 @@ class Chat:
         session.user = user
         self._registered_here += 1
         self.registry.add(user)
+        self.metrics.registered(session.transport.kind)
         ctx = Context(self, session, now)
         replies.welcome(ctx)
-        self.bus.subscribe(session.uid, session.send, session.view)
+        self.bus.subscribe(session.uid, session.deliver, session.view)
         if self.lobby:
             self.join(session, self.channels.find(self.lobby), "", now)
         self.log_event("register", session, f"{user.prefix} ({user.realname})")
@@ -324,7 +360,12 @@ class Chat:
         read_marker = None
         if "draft/read-marker" in session.caps:
             def read_marker() -> None:
-                self.tell_read_marker(session, channel.name, self.read_marker(session, channel.folded))
+                try:
+                    marker = self.read_marker(session, channel.folded)
+                except StoreError as error:
+                    log.error("read marker of %s for %s failed: %s", channel, session.uid, error)
+                    return
+                self.tell_read_marker(session, channel.name, marker)
         replies.names(ctx, channel, before_end=read_marker)
         self._playback(session, channel.name, channel.folded, now)
 
@@ -346,7 +387,11 @@ class Chat:
         count = self.config.history.history_playback
         if self.history is None or not count or "draft/chathistory" in session.caps:
             return
-        entries = self.history.before(folded, Ref(time=now), count, events=False)
+        try:
+            entries = self.history.before(folded, Ref(time=now), count, events=False)
+        except StoreError as error:
+            log.error("playback of %s to %s failed: %s", channel, session.uid, error)
+            return
         if entries:
             batch = self.outbox.open_batch(session, "chathistory", channel)
             self.outbox.replay(session, entries, batch, time_in_text=True)
@@ -403,13 +448,14 @@ class Chat:
 
     def caps_changed(self, session: Session) -> None:
         """CAP REQ changed what the client sees: its queue and its place in the bus follow."""
-        view = view_of(session.caps)
+        framing = session.transport.framing
+        view = view_of(session.caps) | framing
         tagged = not TAGGED_CAPS.isdisjoint(session.caps)
-        session.set_line_limit(MAX_LINE + MAX_TAGS_SERVER if tagged else MAX_LINE)
+        session.set_line_limit((MAX_LINE + MAX_TAGS_SERVER if tagged else MAX_LINE) + (FRAME_OVERHEAD if framing else 0))
         if view != session.view:
             session.view = view
             if session.registered:
-                self.bus.subscribe(session.uid, session.send, view)
+                self.bus.subscribe(session.uid, session.deliver, view)
 
     def sts_policy(self, session: Session) -> str | None:
         """The `sts` cap's value for this client, or None when there is no policy to give.
@@ -428,4 +474,26 @@ class Chat:
         return len(self.sessions) - self._registered_here
 
     def log_event(self, event: str, session: Session, detail: str) -> None:
-        log.info("%s %s %s %s", event, session.uid, session.nick or "*", detail)
+        nick = session.nick or "*"
+        log.info("%s %s %s %s", event, session.uid, nick, detail,
+                 extra={"event": event, "uid": session.uid, "nick": nick, "detail": detail})
+
+    # --- operations: metrics, reload ---------------------------------------
+
+    def use_metrics(self, metrics: Metrics) -> None:
+        """Report events to `metrics` from now on (the metrics edge, when its port is on)."""
+        self.metrics = metrics
+        self.outbox.metrics = metrics
+
+    def reconfigure(self, motd: list[str] | None) -> None:
+        """A reload changed the settings in place: take the new MOTD, and the flood budget for everyone.
+
+        Each client's flood buckets get the new burst and rate at once (what
+        it has already spent stays spent); limits read from the config on
+        each use need nothing here.
+        """
+        self.motd = motd
+        flood = self.config.flood
+        for session in self.sessions.values():
+            session.flood.retune(flood.burst, flood.rate)
+            session.ping_flood.retune(flood.ping_burst, flood.ping_rate)

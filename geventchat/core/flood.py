@@ -33,3 +33,9 @@ class TokenBucket:
         self.stamp = now
         self.tokens -= 1
         return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+    def retune(self, burst: float, rate: float) -> None:
+        """New settings (a reload): a smaller burst caps what is saved; a debt stays owed."""
+        self.burst, self.rate = burst, rate
+        if self.tokens > burst:
+            self.tokens = burst

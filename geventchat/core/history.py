@@ -24,6 +24,10 @@ MESSAGES = frozenset({"PRIVMSG", "NOTICE"})
 KEPT = MESSAGES | EVENTS | {"TAGMSG"}
 
 
+class StoreError(Exception):
+    """A store could not do what was asked (its disk, its database): the caller tells the client, nobody dies."""
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One line of a channel's history, as it was relayed."""

@@ -19,12 +19,17 @@ class ConnectionLimits:
 
     def __init__(self, max_clients: int, max_per_ip: int, exempt: Iterable[str] = (),
                  limit_loopback: bool = False) -> None:
+        self.per_ip: Counter[str] = Counter()
+        self.total = 0
+        self.retune(max_clients, max_per_ip, exempt, limit_loopback)
+
+    def retune(self, max_clients: int, max_per_ip: int, exempt: Iterable[str] = (),
+               limit_loopback: bool = False) -> None:
+        """New limits (a reload): they apply to the next connection; nobody connected is closed."""
         self.max_clients = max_clients
         self.max_per_ip = max_per_ip
         self.exempt = [ipaddress.ip_network(cidr, strict=False) for cidr in exempt]
         self.limit_loopback = limit_loopback
-        self.per_ip: Counter[str] = Counter()
-        self.total = 0
 
     def _exempt(self, ip: str) -> bool:
         try:

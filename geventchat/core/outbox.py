@@ -19,8 +19,11 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Callable
 
 from ..protocol.message import MAX_LINE, Message, format_line, format_tags
-from .caps import EXTENDED_JOIN, TAG_BITS, TAGS, TIME
+from ..protocol.websocket import OPCODE_BINARY, OPCODE_TEXT, frame_line
+from .caps import FRAMING, TIME, WS_BINARY
+from .delivery import Delivery, server_time  # noqa: F401 - the outbox's product, re-exported for its users
 from .history import KEPT, Entry
+from .metrics import NO_METRICS, Metrics
 
 if TYPE_CHECKING:
     from .bus import Bus
@@ -31,15 +34,18 @@ CLIENT_TAG = re.compile(r"\+(?:[A-Za-z0-9.-]+/)?[A-Za-z0-9-]+\Z")
 """A client-only tag name as message-tags spells it: `+` [vendor `/`] name."""
 
 
-def server_time(stamp: float) -> str:
-    """`2026-11-30T11:42:05.123Z`: the server-time format, UTC, milliseconds."""
-    millis = round(stamp * 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(millis // 1000)) + f".{millis % 1000:03d}Z"
-
-
 def closing_link(host: str, reason: str) -> bytes:
     """The ERROR line a connection gets before it is closed: never a silent close."""
     return format_line("ERROR", f"Closing Link: {host} ({reason})")
+
+
+def framer(view: int) -> Callable[[bytes], bytes] | None:
+    """How a CRLF-ended line is framed for a view's transport (a WebSocket message); None: as it is."""
+    framing = view & FRAMING
+    if not framing:
+        return None
+    opcode = OPCODE_BINARY if framing & WS_BINARY else OPCODE_TEXT
+    return lambda line: frame_line(line, opcode)
 
 
 def client_tags(msg: Message) -> dict[str, str] | None:
@@ -73,80 +79,14 @@ def _base36(number: int) -> str:
             return out
 
 
-class Delivery:
-    """One relayed line for many recipients: routing, and the line once per view.
-
-    `plain` is the line as a client with no capabilities gets it. A view
-    (see caps.py) gets the tags it may see in front of `extended` (the
-    extended-join form of a JOIN) or `plain`; a line that `needs` view bits
-    goes only to views that have them all. Lines are built lazily, once per
-    view, so a channel of plain clients costs what it always cost.
-    """
-
-    __slots__ = ("plain", "tags", "time", "channels", "uid", "uids", "skip", "needs", "extended", "_lines")
-
-    def __init__(
-        self,
-        plain: bytes,
-        *,
-        tags: dict[str, str] | None = None,
-        time: float = 0.0,
-        channels: tuple[str, ...] = (),
-        uid: str | None = None,
-        uids: tuple[str, ...] = (),
-        skip: str | None = None,
-        needs: int = 0,
-        extended: bytes | None = None,
-    ) -> None:
-        self.plain = plain
-        self.tags = tags
-        self.time = time
-        self.channels = channels  # folded channel names: every member of these, once ...
-        self.uid = uid  # ... or this one user ...
-        self.uids = uids  # ... or these few (a channel's operators)
-        self.skip = skip  # uid left out (the sender)
-        self.needs = needs
-        self.extended = extended
-        self._lines: dict[int, bytes | None] | None = None
-
-    def line(self, view: int) -> bytes | None:
-        """The bytes for clients of this view; None when they are not to get it."""
-        if not view:
-            return None if self.needs else self.plain
-        lines = self._lines
-        if lines is None:
-            lines = self._lines = {}
-        elif view in lines:
-            return lines[view]
-        if (view & self.needs) != self.needs:
-            line = None
-        else:
-            body = self.extended if self.extended is not None and view & EXTENDED_JOIN else self.plain
-            line = format_tags(self.tags_for(view)) + body
-        lines[view] = line
-        return line
-
-    def tags_for(self, view: int) -> dict[str, str]:
-        tags: dict[str, str] = {}
-        if view & TIME and self.time:
-            tags["time"] = server_time(self.time)
-        if self.tags:
-            for key, value in self.tags.items():
-                if view & TAG_BITS.get(key, TAGS):
-                    tags[key] = value
-        return tags
-
-    def body_for(self, view: int) -> bytes:
-        return self.extended if self.extended is not None and view & EXTENDED_JOIN else self.plain
-
-
 class Outbox:
     def __init__(self, server_name: str, bus: Bus, ids: Callable[[], str],
-                 history: HistoryStore | None = None) -> None:
+                 history: HistoryStore | None = None, metrics: Metrics = NO_METRICS) -> None:
         self.server = server_name
         self.bus = bus
         self.ids = ids
         self.history = history  # channel lines are kept here before they are delivered
+        self.metrics = metrics  # told once per relayed line how many recipients got it
         self._batches = itertools.count(1)
 
     # --- to one client ------------------------------------------------------
@@ -269,11 +209,12 @@ class Outbox:
             extended=format_line(extended.command, *extended.params, prefix=extended.prefix) if extended else None,
         )
         if here_only:
-            self.bus.deliver_here(delivery)
+            count = self.bus.deliver_here(delivery)
         else:
-            self.bus.publish(delivery)
+            count = self.bus.publish(delivery)
         if echo and sender is not None:
-            self.echo(sender, delivery)
+            count += self.echo(sender, delivery)
+        self.metrics.delivered(count)
         return delivery
 
     def _keep(self, msg: Message, now: float, channels: tuple[str, ...], tags: dict[str, str],
@@ -287,12 +228,13 @@ class Outbox:
                 sender.uid if sender is not None else "", user.account if user is not None else None,
             ))
 
-    def echo(self, session: Session, delivery: Delivery) -> None:
-        """Give a client a relayed line as its view shows it (its own line under echo-message)."""
+    def echo(self, session: Session, delivery: Delivery) -> int:
+        """Give a client a relayed line as its view shows it (its own line under echo-message); 1 if it got it."""
         view = session.view
         if (view & delivery.needs) != delivery.needs:
-            return
+            return 0
         self._to(session, delivery.tags_for(view) if view else None, delivery.body_for(view))
+        return 1
 
     def to_channel(self, channel: str, msg: Message, now: float, **options) -> Delivery:
         """Every member of one channel (folded name)."""

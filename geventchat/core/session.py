@@ -18,6 +18,7 @@ class TransportInfo:
     secure: bool = False  # TLS under it: WHOIS 671, sts, SASL EXTERNAL
     certfp: str | None = None  # SHA-256 of the client's TLS certificate, lower-case hex
     ip: str = ""  # the peer's address (behind a trusted proxy: the client's own)
+    framing: int = 0  # view bits (caps.FRAMING) for a transport that frames each line (WebSocket)
 
 
 PLAIN_TCP = TransportInfo()
@@ -31,13 +32,14 @@ def _no_limit(size: int) -> None:
 class Session:
     uid: str
     host: str
-    send: Callable[[bytes], None]  # queue bytes for this client; never blocks
+    send: Callable[[bytes], None]  # queue a CRLF-ended line for this client (framed if its transport frames); never blocks
     hang_up: Callable[[], None]  # the client is leaving: flush what is queued, then close
     connected_at: float
     flood: TokenBucket
     ping_flood: TokenBucket  # PING and PONG have a budget of their own
     transport: TransportInfo = PLAIN_TCP
     set_line_limit: Callable[[int], None] = _no_limit  # the longest line this client may now be sent
+    deliver: Callable[[bytes], None] | None = None  # queue bytes already in this client's view (the bus's lines)
     nick: str | None = None  # claimed, registered or not
     username: str | None = None
     realname: str = ""

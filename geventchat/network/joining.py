@@ -202,7 +202,7 @@ def rejoin(node: NetworkNode) -> None:
         announce.join(chat, user)
     missed, node.missed = node.missed, []
     for delivery in missed:
-        node.bus.deliver_here(delivery)
+        node.chat.metrics.delivered(node.bus.deliver_here(delivery))
     log.warning("node %s joined the network again as epoch %s: %d users of other nodes back, %d lines said "
                 "meanwhile delivered, %d of ours passed on", node.name, identity.epoch, len(others), len(missed),
                 sum(1 for item in link.backlog.pending if item.streams) - 1)

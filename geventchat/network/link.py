@@ -82,6 +82,8 @@ class RedisLink:
         self.on_fenced: Callable[[str], None] = lambda why: None
         self.streams: Callable[[], set[str]] = set
         self.wants_catch_up: Callable[[], bool] = lambda: False
+        # set by the metrics edge: a batch was written; its oldest entry waited this long
+        self.on_sent: Callable[[float], None] = lambda lag: None
         self._seqs: dict[str, int] = {}
         self._seq_epoch = ""
         self._wake = Event()
@@ -186,6 +188,11 @@ class RedisLink:
     def ttl_ms(self) -> int:
         return int(self.settings.node_timeout * 1000)
 
+    @property
+    def outbox_depth(self) -> int:
+        """Entries waiting to be written to Redis (the backlog while it is away)."""
+        return len(self.backlog.pending)
+
     # --- greenlets -------------------------------------------------------
 
     def _publish_loop(self) -> None:
@@ -209,7 +216,9 @@ class RedisLink:
                 log.exception("bug writing %d entries to Redis; dropped", len(batch))
                 continue
             if result[0] == b"ok":
-                backlog.written(batch, time.time())
+                now = time.time()
+                backlog.written(batch, now)
+                self.on_sent(max(0.0, now - batch[0].at))
             else:
                 backlog.put_back(batch)
                 self.fence(result[0].decode(), epoch)

@@ -152,7 +152,7 @@ class NetworkNode:
             if speaker is not None and kind == E.CHANNELS:
                 self.registry.remote_spoke(speaker, time.time())
             if not self.cut_off:
-                self.bus.deliver_here(E.to_delivery(env))
+                self.chat.metrics.delivered(self.bus.deliver_here(E.to_delivery(env)))
             elif E.command_of(env.line) in E.MESSAGES:
                 self.missed.append(E.to_delivery(env))  # the events are told by the netjoin instead
         elif kind == E.ADD:

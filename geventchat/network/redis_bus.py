@@ -53,43 +53,46 @@ class RedisBus:
     def part(self, uid: str, channel: str) -> None:
         self.local.part(uid, channel)
 
-    def publish(self, delivery: Delivery) -> None:
+    def publish(self, delivery: Delivery) -> int:
+        """Deliver here and send on; return the lines queued here (other nodes count their own)."""
         if delivery.channels:
-            self.local.publish(delivery)
+            count = self.local.publish(delivery)
             channel = self.keys.channel
             streams = tuple(channel(c) for c in delivery.channels)
             kind = E.CHANNELS
         elif delivery.uid is not None:
             node = node_of(delivery.uid)
             if node == self.node:
-                self.local.publish(delivery)
-                return
+                return self.local.publish(delivery)
+            count = 0
             streams = (self.keys.inbox(node),)
             kind = E.UID
         elif delivery.uids:
             nodes = {node_of(uid) for uid in delivery.uids}
+            count = 0
             if self.node in nodes:
-                self.local.publish(delivery)
+                count = self.local.publish(delivery)
                 nodes.discard(self.node)
             if not nodes:
-                return
+                return count
             inbox = self.keys.inbox
             streams = tuple(inbox(node) for node in sorted(nodes))  # one entry, in each node's inbox
             kind = E.UID
         else:
-            return
+            return 0
         ops: tuple = ()
-        count = 0
+        op_count = 0
         for writer in self.writers:
             for command in writer(delivery):
                 ops += ("cmd", len(command), *command)
-                count += 1
+                op_count += 1
         message = E.encode(kind, E.delivery_fields(delivery), delivery.plain)
-        self.link.append(Item(streams, message, ops, count, about=delivery.skip))
+        self.link.append(Item(streams, message, ops, op_count, about=delivery.skip))
+        return count
 
-    def deliver_here(self, delivery: Delivery) -> None:
+    def deliver_here(self, delivery: Delivery) -> int:
         """The last hop of a line from another node, or one made up here about other nodes' users."""
-        self.local.publish(delivery)
+        return self.local.publish(delivery)
 
     def stream_keys(self) -> set[str]:
         """The streams this node reads: its inbox, the directory, the channels it has members in."""

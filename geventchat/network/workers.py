@@ -3,7 +3,8 @@
 The supervisor holds the port (bound with SO_REUSEPORT, never listening, so
 port 0 picks one port for all), starts N ordinary `--redis` nodes with
 `--reuse-port` on it, named `NAME-1` ... `NAME-N` whatever their PIDs (a
-worker started again takes over its name at once: see identity.py), forwards SIGTERM/SIGINT to them, and starts again a
+worker started again takes over its name at once: see identity.py),
+forwards SIGTERM/SIGINT (and SIGHUP, reload) to them, and starts again a
 worker that died on its own. It imports neither gevent nor redis-py: the
 workers do the chatting, Redis joins them into one chat.
 """
@@ -45,6 +46,9 @@ def worker_argv(argv: list[str], ports: tuple[int, int | None], index: int, conf
     if tls_port is not None:
         extra += ["--tls-port", str(tls_port)]
     extra += ["--node-name", worker_name(config, index)]
+    metrics = config.metrics.port
+    if metrics:  # one metrics port per worker: the first gets the port given, the next ones the ports after it
+        extra += ["--metrics-port", str(metrics + index - 1)]
     return [sys.executable, "-m", "geventchat", *argv, *extra]
 
 
@@ -78,8 +82,14 @@ def supervise(config: Config, argv: list[str]) -> int:
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
 
+    def reload(signum, frame) -> None:
+        for child in children.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGHUP)
+
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGHUP, reload)  # each worker reads the config file again
     try:
         while children:
             time.sleep(0.2)

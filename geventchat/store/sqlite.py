@@ -15,14 +15,14 @@ import sqlite3
 from pathlib import Path
 from typing import Callable, TypeVar
 
-from ..core.history import Entry, Ref
+from ..core.history import Entry, Ref, StoreError
 
 T = TypeVar("T")
 Run = Callable[[Callable[[], T]], T]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS lines (
-    seq INTEGER PRIMARY KEY,
+    seq INTEGER PRIMARY KEY,  -- the order lines were written in, assigned by SQLite
     msgid TEXT NOT NULL,
     target TEXT NOT NULL,
     time REAL NOT NULL,
@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS read_markers (
 """
 
 _COLUMNS = "seq, msgid, target, time, command, prefix, params, tags, sender, account"
+_INSERT = "msgid, target, time, command, prefix, params, tags, sender, account"
 
 
 def _call(work: Callable[[], T]) -> T:
@@ -56,18 +57,24 @@ class SqliteHistory:
         self.path = path
         self.max_age = max_age
         self.max_lines = max_lines
-        self._run = run
+        self._work = run
         self._db: sqlite3.Connection | None = None
         self._pending: list[tuple] = []
         self._touched: set[str] = set()
-        self._seq = run(self._open)
+        self._run(self._open)
+
+    def _run(self, work: Callable[[], T]) -> T:
+        """Database work, where the edge runs it; a database error comes back as a StoreError."""
+        try:
+            return self._work(work)
+        except sqlite3.Error as error:
+            raise StoreError(f"history in {self.path}: {error}") from error
 
     # --- writing --------------------------------------------------------------
 
     def append(self, entry: Entry) -> None:
-        self._seq += 1
         tags = json.dumps(entry.tags, separators=(",", ":")) if entry.tags else None
-        self._pending.append((self._seq, entry.msgid, entry.target, entry.time, entry.command, entry.prefix,
+        self._pending.append((entry.msgid, entry.target, entry.time, entry.command, entry.prefix,
                               json.dumps(entry.params, separators=(",", ":")), tags, entry.sender, entry.account))
         self._touched.add(entry.target)
 
@@ -170,7 +177,7 @@ class SqliteHistory:
 
     # --- in the worker ----------------------------------------------------------
 
-    def _open(self) -> int:
+    def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level="DEFERRED")
         db.execute("PRAGMA journal_mode = WAL")
@@ -178,7 +185,6 @@ class SqliteHistory:
         db.executescript(SCHEMA)
         db.commit()
         self._db = db
-        return db.execute("SELECT COALESCE(MAX(seq), 0) FROM lines").fetchone()[0]
 
     def _close(self) -> None:
         if self._db is not None:
@@ -191,7 +197,7 @@ class SqliteHistory:
 
     def _write(self, rows: list[tuple]) -> None:
         if rows:
-            self._db.executemany(f"INSERT INTO lines ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            self._db.executemany(f"INSERT INTO lines ({_INSERT}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             self._db.commit()
 
     def _execute(self, sql: str, args: tuple) -> None:

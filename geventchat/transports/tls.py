@@ -32,8 +32,13 @@ def _accept_any(conn: SSL.Connection, cert: crypto.X509, errno: int, depth: int,
     return True
 
 
-def server_context(cert_file: str, key_file: str | None) -> SSL.Context:
-    """A TLS 1.2+ server context for this certificate chain and key; raises with a readable reason."""
+def server_context(cert_file: str, key_file: str | None, client_certs: bool = True) -> SSL.Context:
+    """A TLS 1.2+ server context for this certificate chain and key; raises with a readable reason.
+
+    `client_certs`: ask the client for a certificate (IRC clients log in
+    with one; a browser would put a certificate picker in front of its user,
+    so the web listener's context does not ask).
+    """
     context = SSL.Context(SSL.TLS_SERVER_METHOD)
     context.set_min_proto_version(SSL.TLS1_2_VERSION)
     context.set_options(SSL.OP_NO_COMPRESSION | SSL.OP_CIPHER_SERVER_PREFERENCE | SSL.OP_NO_RENEGOTIATION)
@@ -44,8 +49,9 @@ def server_context(cert_file: str, key_file: str | None) -> SSL.Context:
     except SSL.Error as error:
         raise ValueError(f"cannot use TLS certificate {cert_file} / key {key_file or cert_file}: "
                          f"{_reason(error)}") from None
-    context.set_verify(SSL.VERIFY_PEER, _accept_any)  # ask for a client certificate, require none
-    context.set_session_id(b"geventchat")
+    if client_certs:
+        context.set_verify(SSL.VERIFY_PEER, _accept_any)  # ask for a client certificate, require none
+    context.set_session_id(b"geventchat" if client_certs else b"geventchat-web")
     return context
 
 
@@ -59,20 +65,26 @@ def fingerprint(cert: crypto.X509) -> str:
     return hashlib.sha256(crypto.dump_certificate(crypto.FILETYPE_ASN1, cert)).hexdigest()
 
 
-class TlsTransport:
-    __slots__ = ("sock", "recv_size", "info", "wants_write", "_tls", "_lines", "_ready", "_ip", "_early")
+class TlsStream:
+    """TLS over memory buffers on one socket: plaintext in and out, ciphertext on the wire.
 
-    def __init__(self, sock: socket.socket, recv_size: int, ip: str, context: SSL.Context) -> None:
+    The byte layer under a line transport (TlsTransport) or a message one
+    (WebSocket over TLS): `recv()` blocks for records and returns the
+    plaintext they held, `seal()` encrypts without blocking.
+    """
+
+    __slots__ = ("sock", "recv_size", "wants_write", "certfp", "_tls", "_ready", "_closed", "_early")
+
+    def __init__(self, sock: socket.socket, recv_size: int, context: SSL.Context) -> None:
         self.sock = sock
         self.recv_size = recv_size
-        self.info = TransportInfo("tls", secure=True, ip=ip)
-        self.wants_write = False
+        self.wants_write = False  # records of our own (alerts, tickets) wait to be sent
+        self.certfp: str | None = None
         self._tls = SSL.Connection(context, None)
         self._tls.set_accept_state()
-        self._lines = LineBuffer()
         self._ready = False
-        self._ip = ip
-        self._early: list[bytes | TooLong] | None = None  # lines that came with the handshake's last flight
+        self._closed = False
+        self._early = b""  # plaintext that came with the handshake's last flight
 
     def start(self) -> None:
         """Run the handshake in the reader greenlet (the caller bounds it in time)."""
@@ -95,46 +107,45 @@ class TlsTransport:
         if pending:
             self.sock.sendall(pending)
         cert = tls.get_peer_certificate()
-        self.info = TransportInfo("tls", secure=True, certfp=fingerprint(cert) if cert is not None else None,
-                                  ip=self._ip)
+        self.certfp = fingerprint(cert) if cert is not None else None
         self._ready = True
-        # A client may send its first lines in the same packet as its Finished
-        # message: they are in OpenSSL's buffer now, and no socket read would wake for them.
-        self._early = self._plaintext()
+        # A client may send its first lines (or its HTTP request) in the same packet as its
+        # Finished message: they are in OpenSSL's buffer now, and no socket read would wake for them.
+        self._early = self._plaintext() or b""
 
-    def read(self) -> list[bytes | TooLong] | None:
-        early = self._early
-        if early:
-            self._early = None
+    def recv(self) -> bytes | None:
+        """The plaintext of the records that arrived (b"" if they held none); None once the peer has closed."""
+        if self._early:
+            early, self._early = self._early, b""
             return early
+        if self._closed:
+            return None
         data = self.sock.recv(self.recv_size)
         if not data:
             return None
         self._tls.bio_write(data)
         return self._plaintext()
 
-    def _plaintext(self) -> list[bytes | TooLong] | None:
-        """Decrypt what OpenSSL holds into lines; None once the peer said close_notify and nothing is left."""
+    def _plaintext(self) -> bytes | None:
+        """Decrypt what OpenSSL holds; None once the peer said close_notify and nothing is left."""
         tls = self._tls
         chunks = []
-        closed = False
         while True:
             try:
                 chunks.append(tls.recv(BIO_CHUNK))
             except SSL.WantReadError:
                 break
             except SSL.ZeroReturnError:  # the peer's close_notify
-                closed = True
+                self._closed = True
                 break
             except SSL.Error as error:
                 raise ConnectionError(f"TLS error: {_reason(error)}") from None
         self.wants_write = True  # reading may have made records of its own (alerts, tickets)
-        lines = self._lines.feed(b"".join(chunks)) if chunks else []
-        if closed and not lines:
+        if self._closed and not chunks:
             return None
-        return lines
+        return b"".join(chunks)
 
-    def wire(self, data: bytes) -> bytes:
+    def seal(self, data: bytes) -> bytes:
         """Encrypt into records; b"" before the handshake is done (nothing can reach the client yet)."""
         if not self._ready:
             return b""
@@ -143,6 +154,10 @@ class TlsTransport:
             self._tls.sendall(data)
         return self._ciphertext()
 
+    def sendall(self, data: bytes) -> None:
+        """Encrypt and send, blocking this greenlet (an HTTP response, before any queue exists)."""
+        self.sock.sendall(self.seal(data))
+
     def _ciphertext(self) -> bytes:
         tls, chunks = self._tls, []
         while True:
@@ -150,3 +165,35 @@ class TlsTransport:
                 chunks.append(tls.bio_read(BIO_CHUNK))
             except SSL.WantReadError:
                 return b"".join(chunks)
+
+
+class TlsTransport:
+    """IRC over TLS: CRLF-ended lines in a TLS stream."""
+
+    __slots__ = ("stream", "info", "_lines", "_ip")
+
+    def __init__(self, sock: socket.socket, recv_size: int, ip: str, context: SSL.Context) -> None:
+        self.stream = TlsStream(sock, recv_size, context)
+        self.info = TransportInfo("tls", secure=True, ip=ip)
+        self._lines = LineBuffer()
+        self._ip = ip
+
+    @property
+    def wants_write(self) -> bool:
+        return self.stream.wants_write
+
+    def start(self) -> None:
+        self.stream.start()
+        self.info = TransportInfo("tls", secure=True, certfp=self.stream.certfp, ip=self._ip)
+
+    def read(self) -> list[bytes | TooLong] | None:
+        data = self.stream.recv()
+        if data is None:
+            return None
+        return self._lines.feed(data) if data else []
+
+    def wire(self, data: bytes) -> bytes:
+        return self.stream.seal(data)
+
+    def farewell(self) -> bytes:
+        return b""

@@ -29,7 +29,9 @@ def test_line_mode_through_pipes(chat_server) -> None:
         bob.expect(r"^:alice!\S+ QUIT :Leaving$")
         assert client.proc.wait(5) == 0
         text = (client.out + client.proc.stdout.read()).decode()
-        assert client.proc.stderr.read() == b""
+        # Only the notice that says why the client is in line mode, nothing else.
+        assert client.proc.stderr.read().decode() == ("chat-client: standard input is not a terminal; using line "
+                                                      "mode (--plain says so and silences this)\n")
         for line in text.splitlines():
             assert line[:2].isdigit() and line[2] == ":", line  # every line starts HH:MM
         assert "\x1b" not in text
@@ -46,6 +48,9 @@ def test_plain_flag_and_bare_quit(chat_server) -> None:
         client.write("QUIT off to lunch")
         bob.expect(r"^:alice!\S+ QUIT :off to lunch$")
         assert client.proc.wait(5) == 0
+        assert client.proc.stderr.read() == b""  # --plain: no notice
+        rest = (client.out + client.proc.stdout.read()).decode()
+        assert "!!!" not in rest, rest  # a normal quit is no error
     finally:
         client.close()
         bob.close()

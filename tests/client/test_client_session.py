@@ -140,3 +140,185 @@ def test_keepalive_ping_then_give_up(pair) -> None:
     session.tick(T0 + 181)
     assert session.state.phase is Phase.DISCONNECTED
     assert "no reply from the server" in list(session.state.scrollback)[-1].text
+
+
+def paced(burst: int = 10, rate: float = 1.0, **extra):
+    client_sock, server_sock = socket.socketpair()
+    client_sock.setblocking(False)
+    config = ClientConfig("127.0.0.1", 1, "alice", "Alice", "alice", send_burst=burst, send_rate=rate, **extra)
+    session = Session(config, ChatState(nick="alice", server="127.0.0.1:1"))
+    session.attach(client_sock, T0)
+    return session, FakeServer(server_sock)
+
+
+def test_lines_past_the_burst_wait_their_turn_and_are_marked() -> None:
+    session, server = paced()
+    welcome(session, server)
+    server.lines()
+    for i in range(15):
+        session.submit(f"line {i}", T0)
+    # The registration took 3 of the 10; 7 go now, 8 wait, one more each second.
+    sent = server.lines()
+    assert sent == [f"PRIVMSG #lobby :line {i}" for i in range(7)]
+    assert session.state.waiting == 8
+    shown = [line for line in session.state.scrollback if line.own]
+    assert [line.waiting for line in shown] == [False] * 7 + [True] * 8
+    assert shown[7].plain().startswith("wait  <alice> line 7")
+    session.tick(T0 + 1.0)
+    assert server.lines() == ["PRIVMSG #lobby :line 7"]
+    assert session.state.waiting == 7 and not shown[7].waiting and shown[7].when == T0 + 1.0
+    session.tick(T0 + 1.5)
+    assert server.lines() == []
+    assert session.timeout(T0 + 1.5) == pytest.approx(0.5)
+
+
+def test_quit_leaves_at_once_and_says_what_was_not_sent() -> None:
+    session, server = paced(burst=4)
+    welcome(session, server)
+    for i in range(5):
+        session.submit(f"line {i}", T0)
+    session.submit("/quit bye", T0)
+    sent = server.lines()
+    assert sent[-1] == "QUIT :bye"
+    assert not any("line 4" in line for line in sent)
+    texts = [line.text for line in session.state.scrollback]
+    assert "4 waiting lines were not sent" in texts
+    assert session.state.waiting == 0
+
+
+def test_pong_jumps_the_queue() -> None:
+    session, server = paced(burst=4)
+    welcome(session, server)
+    for i in range(5):
+        session.submit(f"line {i}", T0)
+    server.lines()
+    server.send("PING :are-you-there")
+    session.readable(T0)
+    assert server.lines() in (["PONG are-you-there"], ["PONG :are-you-there"])
+
+
+def test_a_refusal_that_retrying_cannot_cure_stops_the_loop(pair) -> None:
+    session, server = pair
+    server.send("ERROR :Closing Link: 127.0.0.1 (K-Lined: go away)")
+    server.sock.close()
+    session.readable(T0)
+    texts = [line.text for line in session.state.scrollback]
+    assert "The server refused the connection: K-Lined: go away" in texts
+    assert session.retry_at is None and session.state.detail == "not reconnecting"
+    assert any(text.startswith("Not reconnecting") for text in texts)
+
+
+def test_too_many_connections_slows_the_retries_to_minutes(pair) -> None:
+    session, server = pair
+    server.send("ERROR :Closing Link: 127.0.0.1 (Too many connections from your host)")
+    server.sock.close()
+    session.readable(T0)
+    assert session.retry_at == T0 + 300
+    assert session.state.detail == "refused, retrying in 5 minutes"
+    session.tick(T0 + 61)
+    assert session.state.detail == "refused, retrying in 3m 59s"
+
+
+def test_a_port_that_is_not_irc_stops_the_loop(pair) -> None:
+    session, server = pair
+    server.send("SSH-2.0-OpenSSH_9.2p1 Debian-2")
+    server.sock.close()
+    session.readable(T0)
+    texts = [line.text for line in session.state.scrollback]
+    assert any("does not speak IRC: it is an ssh server" in text for text in texts), texts
+    assert session.retry_at is None
+
+
+def test_an_error_after_our_quit_is_no_error(pair) -> None:
+    session, server = pair
+    welcome(session, server)
+    session.submit("/quit", T0)
+    server.send("ERROR :Closing Link: 127.0.0.1 (Quit: Leaving)")
+    server.sock.close()
+    session.readable(T0)
+    assert session.done
+    last = list(session.state.scrollback)[-1]
+    assert last.kind.value == "status" and "Closing Link" in last.text
+
+
+def test_nick_taken_back_with_monitor() -> None:
+    session, server = paced()
+    server.lines()
+    server.send(":irc.test 433 * alice :Nickname is already in use")
+    session.readable(T0)
+    server.send(":irc.test 001 alice_ :Welcome", ":irc.test 005 alice_ MONITOR=100 NICKLEN=30 :are supported",
+                ":irc.test 422 alice_ :No MOTD", ":alice_!a@h JOIN #lobby")
+    session.readable(T0)
+    session.tick(T0 + 0.1)
+    assert "MONITOR + alice" in server.lines()
+    server.send(":irc.test 731 alice_ :alice")
+    session.readable(T0 + 5)
+    assert server.lines() == ["NICK alice"]
+    server.send(":alice_!a@h NICK alice")
+    session.readable(T0 + 5)
+    assert session.state.nick == "alice"
+    assert "You have your nick back: you are now known as alice" in [l.text for l in session.state.scrollback]
+
+
+def test_nick_taken_back_with_ison_polling() -> None:
+    session, server = paced(nick_poll=30.0)
+    server.send(":irc.test 433 * alice :Nickname is already in use")
+    session.readable(T0)
+    server.send(":irc.test 001 alice_ :Welcome", ":irc.test 422 alice_ :No MOTD", ":alice_!a@h JOIN #lobby")
+    session.readable(T0)
+    server.lines()
+    session.tick(T0 + 1)
+    assert server.lines() == []
+    session.tick(T0 + 31)
+    assert server.lines() == ["ISON alice"]
+    server.send(":irc.test 303 alice_ :alice")   # still there: nothing, and nothing on screen
+    session.readable(T0 + 31)
+    assert server.lines() == []
+    assert not any(line.text.startswith("Online") for line in session.state.scrollback)
+    session.tick(T0 + 61)
+    assert server.lines() == ["ISON alice"]
+    server.send(":irc.test 303 alice_ :")
+    session.readable(T0 + 61)
+    assert server.lines() == ["NICK alice"]
+
+
+def test_the_welcome_block_is_shown_once() -> None:
+    session, server = paced()
+    block = (":irc.test 001 alice :Welcome to the test net", ":irc.test 002 alice :Your host is irc.test",
+             ":irc.test 375 alice :- irc.test Message of the day -", ":irc.test 372 alice :- be nice",
+             ":irc.test 376 alice :End of /MOTD command.")
+    server.send(*block)
+    session.readable(T0)
+    server.sock.close()
+    session.readable(T0)
+    client_sock, server_sock = socket.socketpair()
+    client_sock.setblocking(False)
+    session.attach(client_sock, T0 + 2)
+    server = FakeServer(server_sock)
+    server.send(*block)
+    session.readable(T0 + 2)
+    texts = [line.text for line in session.state.scrollback]
+    assert texts.count("- be nice") == 1 and texts.count("Welcome to the test net") == 1
+    assert "Reconnected to irc.test as alice" in texts
+
+
+def test_a_tls_handshake_nobody_answers_times_out() -> None:
+    from curses_client.config import TlsConfig
+    from curses_client.connection import Connection
+    from curses_client.tls import make_context
+
+    client_sock, server_sock = socket.socketpair()
+    client_sock.setblocking(False)
+    tls = TlsConfig(enabled=True, insecure=True)
+    config = ClientConfig("127.0.0.1", 1, "alice", "Alice", "alice", tls=tls, connect_timeout=30.0)
+    session = Session(config, ChatState(nick="alice", server="127.0.0.1:1"))
+    session.conn = Connection(client_sock, tls, make_context(tls), "127.0.0.1")
+    session.conn._connected()   # TCP is up; the handshake starts and the other side never answers
+    session.last_heard = T0
+    session.tick(T0 + 10)
+    assert session.conn is not None and session.timeout(T0 + 10) <= 20
+    session.tick(T0 + 30)
+    assert session.conn is None
+    texts = [line.text for line in session.state.scrollback]
+    assert any("no answer to the TLS handshake in 30s" in text for text in texts), texts
+    server_sock.close()

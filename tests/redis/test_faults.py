@@ -105,8 +105,8 @@ def test_a_node_started_again_after_a_crash_frees_its_predecessors_users_at_once
     """With a 30 s node timeout only the new run's takeover can free alice's nick within seconds."""
     slow = ("--node-timeout", "30")
     n1, n2 = start_node("n1", *slow), start_node("n2", *slow)
-    client(n1).register("alice")
     bob = client(n2).register("bob")
+    client(n1).register("alice")
     bob.expect(rf"^:alice{PREFIX} JOIN")  # n2 knows alice before the crash
     n1.stop(signal.SIGKILL)
     again = start_node("n1", *slow)

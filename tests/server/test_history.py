@@ -100,3 +100,19 @@ def test_a_data_dir_that_cannot_be_made_is_a_clear_error(tmp_path):
     assert result.returncode == 1
     assert result.stderr.startswith(f"chat-server: cannot keep history in {blocker / 'data'}:")
     assert "Traceback" not in result.stderr
+
+
+def test_two_servers_never_share_a_data_directory(tmp_path):
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    server = start_server("--data-dir", str(data))
+    try:
+        result = subprocess.run([sys.executable, "-m", "geventchat", "--port", "0", "--data-dir", str(data)],
+                                capture_output=True, text=True, timeout=30)
+        assert result.returncode == 1
+        assert result.stderr == (f"chat-server: the data directory {data} is in use by another server "
+                                 f"(pid {server.proc.pid})\n")
+    finally:
+        server.stop()

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 LISTENING = re.compile(r"listening on [^ ]+:(\d+)")
 LISTENING_TLS = re.compile(r"listening on [^ ]+:(\d+) .*\(tls\)")
+LISTENING_WEB = re.compile(r"listening on [^ ]+:(\d+) .*\(web\)")
+METRICS = re.compile(r"metrics on (http://[^ /]+:\d+)/metrics")
 SERVER_NAME = "irc.test"
 
 
@@ -33,6 +35,17 @@ class ServerProcess:
         """Where the TLS listener is (the server must have been started with a certificate)."""
         line = self.wait_log(LISTENING_TLS.pattern)
         return (self.host, int(LISTENING_TLS.search(line).group(1)))
+
+    @property
+    def metrics_url(self) -> str:
+        """`http://host:port` of the metrics listener (the server must have been started with --metrics-port)."""
+        return METRICS.search(self.wait_log(METRICS.pattern)).group(1)
+
+    @property
+    def web_address(self) -> tuple[str, int]:
+        """Where the web listener is (the server must have been started with --web-port)."""
+        line = self.wait_log(LISTENING_WEB.pattern)
+        return (self.host, int(LISTENING_WEB.search(line).group(1)))
 
     def log_text(self) -> str:
         return "\n".join(self.log)
@@ -59,16 +72,20 @@ class ServerProcess:
         return self.proc.returncode
 
 
-def start_server(*flags: str, timeout: float = 20.0, server_name: str = SERVER_NAME) -> ServerProcess:
+def start_server(*flags: str, timeout: float = 20.0, server_name: str = SERVER_NAME,
+                 defaults: bool = True) -> ServerProcess:
     """Run `python -m geventchat` on 127.0.0.1 port 0 and wait until it listens.
 
     `server_name` tells nodes of one network apart. Unless a test names one,
     each server keeps its data (history) in a fresh directory of its own.
+    `defaults=False` passes only `flags` (a config file then says where to listen).
     """
     if "--data-dir" not in flags:
         flags = ("--data-dir", tempfile.mkdtemp(prefix="geventchat-data-"), *flags)
-    argv = [sys.executable, "-m", "geventchat", "--host", "127.0.0.1", "--port", "0",
-            "--server-name", server_name, *flags]
+    argv = [sys.executable, "-m", "geventchat"]
+    if defaults:
+        argv += ["--host", "127.0.0.1", "--port", "0", "--server-name", server_name]
+    argv += flags
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, env=env, text=True, errors="replace")
@@ -91,3 +108,9 @@ def start_server(*flags: str, timeout: float = 20.0, server_name: str = SERVER_N
         proc.wait()
         raise RuntimeError("server did not start:\n" + "\n".join(log))
     return ServerProcess(proc, port_box[0], log)
+
+
+def run_once(*args: str, timeout: float = 20.0) -> subprocess.CompletedProcess:
+    """Run `python -m geventchat` to its end (a check, a print, a refusal to start)."""
+    return subprocess.run([sys.executable, "-m", "geventchat", *args], capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL)

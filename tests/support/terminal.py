@@ -15,6 +15,7 @@ from typing import Callable, Iterable
 
 import ptyprocess
 import pyte
+from wcwidth import wcwidth
 
 KEYS = {
     "enter": b"\r", "backspace": b"\x7f", "tab": b"\t",
@@ -22,7 +23,7 @@ KEYS = {
     "home": b"\x1b[1~", "end": b"\x1b[4~", "delete": b"\x1b[3~",
     "pageup": b"\x1b[5~", "pagedown": b"\x1b[6~",
     "ctrl-a": b"\x01", "ctrl-e": b"\x05", "ctrl-u": b"\x15", "ctrl-k": b"\x0b", "ctrl-w": b"\x17",
-    "ctrl-c": b"\x03",
+    "ctrl-c": b"\x03", "ctrl-z": b"\x1a", "escape": b"\x1b",
 }
 
 
@@ -47,6 +48,7 @@ class Terminal:
         self.proc = ptyprocess.PtyProcess.spawn(argv, env={**child_env(), **(env or {})}, dimensions=(rows, cols))
         self.ended = False
         self.peers: list[Terminal] = []   # other terminals pumped in the same polls
+        self.raw = bytearray()            # every byte the program wrote (mode switches pyte ignores)
 
     # --- reading -----------------------------------------------------------
     def pump(self, timeout: float) -> bool:
@@ -72,6 +74,7 @@ class Terminal:
             self.ended = True
             return False
         self.stream.feed(data)
+        self.raw += data
         return True
 
     def wait_for(self, predicate: Callable[["Terminal"], bool], what: str, timeout: float = 5.0) -> None:
@@ -87,6 +90,15 @@ class Terminal:
 
     def wait_pane(self, text: str, timeout: float = 5.0) -> None:
         self.wait_for(lambda t: any(text in row for row in t.pane()), f"{text!r} in the pane", timeout)
+
+    def said(self) -> str:
+        """The pane as one text without any spaces: a line reads whole wherever it was wrapped."""
+        return "".join("".join(self.pane()).split())
+
+    def wait_said(self, text: str, timeout: float = 5.0) -> None:
+        """Wait until `text` is in the pane, however it was wrapped (spaces are not compared)."""
+        wanted = "".join(text.split())
+        self.wait_for(lambda t: wanted in t.said(), f"{text!r} said in the pane", timeout)
 
     def wait_status(self, text: str, timeout: float = 5.0) -> None:
         self.wait_for(lambda t: text in t.status(), f"{text!r} on the status line", timeout)
@@ -111,7 +123,21 @@ class Terminal:
     # --- the screen by role ------------------------------------------------
     @property
     def display(self) -> list[str]:
-        return [row.rstrip() for row in self.screen.display]
+        try:
+            return [row.rstrip() for row in self.screen.display]
+        except IndexError:
+            # pyte 0.8.2 leaves the right half of a wide character behind when the left half is
+            # overwritten, and then cannot render the row; a terminal shows that cell blank.
+            return [self._row(y).rstrip() for y in range(self.screen.lines)]
+
+    def _row(self, y: int) -> str:
+        line = self.screen.buffer[y]
+        out, x = [], 0
+        while x < self.screen.columns:
+            data = line[x].data
+            out.append(data or " ")
+            x += 2 if data and wcwidth(data[0]) == 2 else 1
+        return "".join(out)
 
     def has(self, text: str) -> bool:
         return any(text in row for row in self.display)
@@ -155,6 +181,10 @@ class Terminal:
     def press(self, *names: str) -> None:
         for name in names:
             self.proc.write(KEYS[name])  # one escape sequence per write
+
+    def paste(self, text: str) -> None:
+        """What a terminal sends for a paste while bracketed paste is on: the text between markers."""
+        self.proc.write(b"\x1b[200~" + text.encode("utf-8") + b"\x1b[201~")
 
     def send_line(self, text: str) -> None:
         self.type(text)

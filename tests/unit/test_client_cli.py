@@ -8,10 +8,10 @@ import sys
 
 import pytest
 
-from curses_client.cli import main
-from curses_client.keys import action_for
+from curses_client.cli import config_from_args, main
 
-PURE = ["editor", "wrap", "state", "incoming", "commands", "session", "connection", "linemode"]
+PURE = ["editor", "wrap", "state", "incoming", "commands", "session", "connection", "linemode", "termkeys",
+        "keys", "paste", "pacing", "statusbar", "refusal", "address", "tls", "config", "resolve", "termout"]
 
 
 def free_port() -> int:
@@ -23,7 +23,17 @@ def free_port() -> int:
 @pytest.mark.parametrize("argv, says", [
     ([], "usage: chat-client"),
     (["127.0.0.1", "alice"], "the following arguments are required"),
-    (["127.0.0.1", "averyverylongnick", "A", "a"], "too long"),
+    (["127.0.0.1", "a" * 65, "A", "a"], "too long"),
+    (["127.0.0.1", "bob", "Bob", "Smith", "bob"],
+     'a real name with spaces needs quotes: chat-client 127.0.0.1 bob "Bob Smith" bob'),
+    (["127.0.0.1:6667", "bob", "B", "b", "--port", "7000"], "two ports given"),
+    (["[::1", "bob", "B", "b"], "closing ']'"),
+    (["host:99999", "bob", "B", "b"], "port must be a number"),
+    (["h", "bob", "B", "b", "--tls-ca", "/nonexistent/ca.pem"], "no such file"),
+    (["h", "bob", "B", "b", "--tls-fingerprint", "abcd"], "64 hex digits"),
+    (["h", "bob", "B", "b", "--tls-insecure", "--tls-fingerprint", "ab" * 32], "exclude each other"),
+    (["h", "bob", "B", "b", "--send-rate", "0"], "must be greater than 0"),
+    (["h", "bob", "B", "b", "--paste-lines", "x"], "not a number"),
     (["127.0.0.1", "9lives", "A", "a"], "not valid"),
     (["127.0.0.1", "alice", "A", "a b"], "user name"),
     (["127.0.0.1", "alice", "A", "a", "--port", "http"], "not a port number"),
@@ -39,14 +49,15 @@ def test_bad_arguments(argv: list[str], says: str, capsys) -> None:
 def test_unreachable_server_is_one_line() -> None:
     port = free_port()
     run = subprocess.run([sys.executable, "-m", "curses_client", "127.0.0.1", "alice", "A", "a",
-                          "--port", str(port)], capture_output=True, text=True, timeout=20,
+                          "--port", str(port), "--plain"], capture_output=True, text=True, timeout=20,
                          stdin=subprocess.DEVNULL)
     assert run.returncode == 1
     assert run.stderr.strip() == f"chat-client: cannot connect to 127.0.0.1:{port}: Connection refused"
 
 
 def test_unknown_host_is_one_line() -> None:
-    run = subprocess.run([sys.executable, "-m", "curses_client", "no-such-host.invalid", "alice", "A", "a"],
+    run = subprocess.run([sys.executable, "-m", "curses_client", "no-such-host.invalid", "alice", "A", "a",
+                          "--plain"],
                          capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
     assert run.returncode == 1
     assert run.stderr.startswith("chat-client: cannot connect to no-such-host.invalid:25565: ")
@@ -59,10 +70,25 @@ def test_the_model_imports_no_curses() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, timeout=20)
 
 
-@pytest.mark.parametrize("key, action", [
-    ("a", ("insert", "a")), ("漢", ("insert", "漢")), ("\n", ("submit", "")), ("\t", ("complete", "")),
-    ("\x15", ("kill_before", "")), ("\x17", ("kill_word", "")), ("\x0b", ("kill_after", "")),
-    ("\x01", ("home", "")), ("\x05", ("end", "")), ("\x1b", ("ignore", "")),
+@pytest.mark.parametrize("argv, host, port", [
+    (["127.0.0.1", "a", "A", "a"], "127.0.0.1", 25565),
+    (["127.0.0.1:6667", "a", "A", "a"], "127.0.0.1", 6667),
+    (["[::1]:7000", "a", "A", "a"], "::1", 7000),
+    (["::1", "a", "A", "a", "--port", "7001"], "::1", 7001),
+    (["irc.example.org", "a", "A", "a", "--tls"], "irc.example.org", 6697),
+    (["irc.example.org:7000", "a", "A", "a", "--tls"], "irc.example.org", 7000),
 ])
-def test_keys(key, action) -> None:
-    assert action_for(key) == action
+def test_addresses_and_default_ports(argv: list[str], host: str, port: int) -> None:
+    config = config_from_args(argv)
+    assert (config.host, config.port) == (host, port)
+
+
+def test_options_may_come_between_the_arguments_and_nicks_may_be_long() -> None:
+    config = config_from_args(["127.0.0.1", "--port", "7000", "alice_in_wonderland", "Alice L", "alice"])
+    assert (config.port, config.nick, config.realname) == (7000, "alice_in_wonderland", "Alice L")
+
+
+def test_the_flags_defaults_match_the_servers_flood_budget() -> None:
+    config = config_from_args(["h", "a", "A", "a"])
+    assert (config.send_burst, config.send_rate, config.paste_lines) == (10, 1.0, 5)
+    assert not config.tls.enabled

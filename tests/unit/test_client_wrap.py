@@ -57,3 +57,22 @@ def test_control_characters_cannot_reach_the_terminal() -> None:
 def test_fit() -> None:
     assert fit("漢字abc", 3) == "漢"
     assert fit("abc", 10) == "abc"
+
+
+def test_a_long_word_fills_the_row_after_the_nick_instead_of_leaving_it_empty() -> None:
+    head = [("12:00 <bob> ", "plain")]
+    rows = texts(wrap(head + [("x" * 50, "plain")], 30, indent=12))
+    assert rows[0] == "12:00 <bob> " + "x" * 18
+    rows = texts(wrap(head + [("see " + "y" * 50, "plain")], 30, indent=12))
+    assert rows[0] == "12:00 <bob> see " + "y" * 14
+
+
+def test_a_word_that_fits_the_next_row_still_moves_there_whole() -> None:
+    rows = texts(wrap([("12:00 <bob> ", "plain"), ("aaa bbbbbbbbbbbbbbbb", "plain")], 30, indent=12))
+    assert [r.rstrip() for r in rows] == ["12:00 <bob> aaa", " " * 12 + "bbbbbbbbbbbbbbbb"]
+
+
+def test_tabs_are_kept_as_spaces_of_their_own() -> None:
+    assert printable("a\tb") == "a\tb"
+    assert text_width("\t") == 4
+    assert texts(wrap([("a\tb", "plain")], 20)) == ["a    b"]

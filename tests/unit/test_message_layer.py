@@ -228,13 +228,13 @@ def test_tags_past_4094_bytes_are_417_and_the_connection_stays():
 
 
 def test_only_the_outbox_formats_lines_for_clients():
-    """ARCHITECTURE idea 4: no module but core/outbox.py serialises what a client is sent."""
+    """ARCHITECTURE idea 4: no module but core/outbox.py (and its Delivery) serialises what a client is sent."""
     root = Path(__file__).resolve().parents[2] / "geventchat"
     formatting = sorted(
         str(path.relative_to(root)) for path in root.rglob("*.py")
         if "format_line(" in path.read_text() or "format_tags(" in path.read_text()
     )
-    assert formatting == ["core/outbox.py", "protocol/message.py"]
+    assert formatting == ["core/delivery.py", "core/outbox.py", "protocol/message.py"]
 
 
 def test_the_core_and_the_outbox_import_without_gevent():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..dispatch import Command
-from . import capabilities, channels, history, messaging, queries, registration
+from . import admin, capabilities, channels, history, messaging, queries, registration
 
 COMMANDS: dict[str, Command] = {
     # getting on and off; allowed before registration
@@ -42,4 +42,6 @@ COMMANDS: dict[str, Command] = {
     "TIME": Command(queries.time_),
     "ISON": Command(queries.ison, 1),
     "USERHOST": Command(queries.userhost, 1),
+    # operators
+    "REHASH": Command(admin.rehash),
 }

@@ -404,6 +404,8 @@ def _user_mode(ctx: Context, target: str, change: str) -> None:
         if char in "+-":
             adding = char == "+"
             applied += char
+        elif char == "o" and adding:
+            continue  # RFC 2812 3.1.5: making oneself an operator is ignored (OPER does that)
         elif char in replies.USER_MODES:
             (modes.add if adding else modes.discard)(char)
             applied += char

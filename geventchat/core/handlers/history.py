@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
 from ...protocol import numerics as N
 from ...protocol.message import Message
 from ...protocol.names import casefold
 from ..caps import REDACTION
 from ..context import Context, Fail, IrcError
-from ..history import Entry, HistoryStore, Ref, parse_ref, parse_timestamp
+from ..history import Entry, HistoryStore, Ref, StoreError, parse_ref, parse_timestamp
 from ..outbox import server_time
+
+log = logging.getLogger("geventchat")
+T = TypeVar("T")
 
 SUBCOMMANDS = {"LATEST": 4, "BEFORE": 4, "AFTER": 4, "AROUND": 4, "BETWEEN": 5, "TARGETS": 4}
 """Parameters each subcommand needs, the subcommand itself included."""
@@ -39,7 +46,8 @@ def chathistory(ctx: Context, msg: Message) -> None:
         raise Fail("CHATHISTORY", "INVALID_PARAMS", sub, "References are timestamp=YYYY-MM-DDThh:mm:ss.sssZ "
                    "or msgid=ID" + (" or *" if sub == "LATEST" else ""))
     events = "draft/event-playback" in ctx.session.caps
-    entries = _query(store, sub, folded, refs, limit, events) if folded is not None else []
+    entries = _stored(lambda: _query(store, sub, folded, refs, limit, events), "CHATHISTORY", "MESSAGE_ERROR",
+                      sub, target) if folded is not None else []
     outbox = ctx.outbox
     batch = outbox.open_batch(ctx.session, "chathistory", target)
     outbox.replay(ctx.session, entries, batch)
@@ -51,6 +59,15 @@ def _store(ctx: Context, command: str, *context: str) -> HistoryStore:
     if store is None:
         raise Fail(command, "MESSAGE_ERROR", *context, "This server keeps no history")
     return store
+
+
+def _stored(work: Callable[[], T], command: str, code: str, *context: str) -> T:
+    """Run a store call; a store that fails is logged and the client told, in a FAIL."""
+    try:
+        return work()
+    except StoreError as error:
+        log.error("%s failed: %s", command, error)
+        raise Fail(command, code, *context, "The history store failed; try again later") from None
 
 
 def _limit(ctx: Context, sub: str, text: str) -> int:
@@ -88,7 +105,8 @@ def _targets(ctx: Context, store: HistoryStore, msg: Message, limit: int) -> Non
         raise Fail("CHATHISTORY", "INVALID_PARAMS", "TARGETS", "TARGETS takes two timestamp=YYYY-MM-DDThh:mm:ss.sssZ")
     chat = ctx.chat
     names = {casefold(name): name for name in chat.channel_names(ctx.session)}
-    found = store.targets(list(names), stamps[0].time, stamps[1].time, limit)
+    found = _stored(lambda: store.targets(list(names), stamps[0].time, stamps[1].time, limit), "CHATHISTORY",
+                    "MESSAGE_ERROR", "TARGETS", "*")
     outbox = ctx.outbox
     batch = outbox.open_batch(ctx.session, "draft/chathistory-targets")
     for folded, latest in found:
@@ -114,7 +132,7 @@ def redact(ctx: Context, msg: Message) -> None:
     if not target.startswith("#") or casefold(target) not in chat.channels_of(session):
         raise Fail("REDACT", "INVALID_TARGET", target, f"You cannot delete messages from {target}")
     store = _store(ctx, "REDACT", target, msgid)
-    entry = store.find(msgid)
+    entry = _stored(lambda: store.find(msgid), "REDACT", "INTERNAL_ERROR", target, msgid)
     if entry is None or entry.target != casefold(target) or entry.command not in ("PRIVMSG", "NOTICE", "TAGMSG"):
         raise Fail("REDACT", "UNKNOWN_MSGID", target, msgid, "This message does not exist or is too old")
     own = entry.sender == session.uid or (user.account is not None and entry.account == user.account)
@@ -124,7 +142,7 @@ def redact(ctx: Context, msg: Message) -> None:
     if ctx.now - entry.time > window:
         raise Fail("REDACT", "REDACT_WINDOW_EXPIRED", target, msgid, str(int(window)),
                    "You can no longer delete this message")
-    store.redact(msgid)
+    _stored(lambda: store.redact(msgid), "REDACT", "INTERNAL_ERROR", target, msgid)
     line = Message("REDACT", (target, msgid, *msg.params[2:3]), user.prefix)
     ctx.outbox.to_channel(casefold(target), line, ctx.now, sender=session, echo=True, needs=REDACTION)
 
@@ -146,6 +164,7 @@ def markread(ctx: Context, msg: Message) -> None:
         if stamp is None:
             raise Fail("MARKREAD", "INVALID_PARAMS", msg.params[1], "The time is timestamp=YYYY-MM-DDThh:mm:ss.sssZ")
         stamp = min(stamp, ctx.now)
-        ctx.chat.mark_read(session, target, folded, stamp)
+        _stored(lambda: ctx.chat.mark_read(session, target, folded, stamp), "MARKREAD", "INTERNAL_ERROR", target)
         return
-    ctx.chat.tell_read_marker(session, target, ctx.chat.read_marker(session, folded))
+    marker = _stored(lambda: ctx.chat.read_marker(session, folded), "MARKREAD", "INTERNAL_ERROR", target)
+    ctx.chat.tell_read_marker(session, target, marker)

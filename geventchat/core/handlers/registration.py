@@ -9,6 +9,7 @@ from ...protocol.message import Message
 from ...protocol.names import casefold, valid_nick
 from ..caps import SETNAME
 from ..context import Context, Fail, IrcError
+from ..metrics import QUIT
 
 _USERNAME_UNSAFE = re.compile(r"[^A-Za-z0-9._~-]")
 
@@ -103,7 +104,7 @@ def quit_(ctx: Context, msg: Message) -> None:
     """
     session = ctx.session
     reason = msg.param(0) or session.nick or "Client Quit"
-    ctx.chat.quit(session, reason[: ctx.chat.config.limits.quitlen], ctx.now)
+    ctx.chat.quit(session, reason[: ctx.chat.config.limits.quitlen], ctx.now, code=QUIT)
 
 
 def setname(ctx: Context, msg: Message) -> None:

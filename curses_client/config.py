@@ -1,0 +1,60 @@
+"""The client's settings, each with its default: the command line fills one ClientConfig.
+
+Defaults follow the server's own (a paced burst of 10 lines then 1 a second
+is what geventchat and most servers allow before they delay or disconnect).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DEFAULT_PORT = 25565
+DEFAULT_TLS_PORT = 6697
+
+SEND_BURST = 10
+"""Lines sent at once before pacing starts (the server's flood burst)."""
+
+SEND_RATE = 1.0
+"""Lines per second after the burst (the server's flood rate)."""
+
+PASTE_CONFIRM_LINES = 5
+"""A paste of more lines than this asks before sending (irssi's default)."""
+
+REFUSED_RETRY = 300.0
+"""Seconds before retrying after a refusal that retrying soon would not change (server full, too many
+connections from this host)."""
+
+CONNECT_TIMEOUT = 30.0
+"""Seconds for the TCP connect and the TLS handshake before the attempt counts as failed."""
+
+NICK_POLL = 60.0
+"""Seconds between ISON checks for our nick while we use a fallback (servers without MONITOR)."""
+
+
+@dataclass(frozen=True)
+class TlsConfig:
+    """How to check the server's certificate; `enabled` False means plain TCP."""
+
+    enabled: bool = False
+    ca_file: str | None = None        # trust this CA file instead of the system store
+    insecure: bool = False            # no verification at all (said loudly on screen)
+    fingerprint: bytes | None = None  # SHA-256 of the certificate, pinned the ssh way
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    host: str
+    port: int
+    nick: str
+    realname: str
+    username: str
+    room: str = "#lobby"
+    reconnect: bool = True
+    plain: bool = False
+    tls: TlsConfig = field(default_factory=TlsConfig)
+    send_burst: int = SEND_BURST
+    send_rate: float = SEND_RATE
+    paste_lines: int = PASTE_CONFIRM_LINES
+    refused_retry: float = REFUSED_RETRY
+    nick_poll: float = NICK_POLL
+    connect_timeout: float = CONNECT_TIMEOUT
