@@ -207,9 +207,13 @@ class NetworkConfig:
                                                         "away (or too slow)", parse=valid.count, metavar="BYTES")
     redis_replay: float = setting(1.0, "seconds of entries written again after Redis restarts empty "
                                        "(readers drop the copies they have)", parse=valid.seconds)
-    redis_stream_maxlen: int = setting(10_000, "entries kept per stream (a channel, a node's inbox, the "
-                                               "directory) for nodes that fall behind", parse=valid.count,
-                                       metavar="N")
+    redis_stream_keep: float = setting(300.0, "seconds of entries every stream (a channel, a node's inbox, the "
+                                              "directory) keeps, so a node paused, busy or cut off that long "
+                                              "misses nothing (trimmed by age on Redis 6.2 and later)",
+                                       parse=valid.seconds)
+    redis_stream_maxlen: int = setting(200_000, "most entries a stream keeps whatever their age (bounds Redis's "
+                                                "memory; a node further behind is told what it lost)",
+                                       parse=valid.count, metavar="N")
     workers: int = setting(1, "processes sharing the port with SO_REUSEPORT (above 1 needs --redis)",
                            parse=valid.count, metavar="N")
     redis_command_timeout: float = setting(2.0, "seconds for a Redis command before Redis counts as gone",

@@ -146,7 +146,7 @@ def free(node: NetworkNode, folded: str, uid: str) -> None:
     """Release a nick in Redis now (if `uid` still holds it) and drop it from our held set."""
     link, identity = node.link, node.identity
     link._append(args=[node.keys.prefix, identity.name, identity.epoch, link.ttl_ms,
-                       node.config.network.redis_stream_maxlen, 1, 0, b"", 1, "free", folded, uid])
+                       node.config.network.redis_stream_maxlen, link.keep_ms, 1, 0, b"", 1, "free", folded, uid])
 
 
 def hello(node: NetworkNode, first: bool = False) -> None:

@@ -189,6 +189,10 @@ class RedisLink:
         return int(self.settings.node_timeout * 1000)
 
     @property
+    def keep_ms(self) -> int:
+        return int(self.settings.redis_stream_keep * 1000)
+
+    @property
     def outbox_depth(self) -> int:
         """Entries waiting to be written to Redis (the backlog while it is away)."""
         return len(self.backlog.pending)
@@ -231,7 +235,7 @@ class RedisLink:
             self._seq_epoch = epoch
         seqs = self._seqs
         args: list = [self.keys.prefix, identity.name, epoch, self.ttl_ms, self.settings.redis_stream_maxlen,
-                      len(batch)]
+                      self.keep_ms, len(batch)]
         for item in batch:
             streams = item.streams
             if item.epoch != epoch and streams:
@@ -296,26 +300,62 @@ class RedisLink:
         self._outage_logged = False
 
     def _read_loop(self) -> None:
-        """Read every stream at once, without blocking, until there is nothing new; then wait.
+        """Read every stream at once, then wait for more; one round trip per wake.
 
         A blocked XREAD is woken by one stream and answers with that stream
-        alone, which would hand a sender's channel line over before its earlier
-        private line: the blocking read only waits, the entries always come
-        from one non-blocking read of all streams, one consistent view.
+        alone, which could hand over a sender's channel line before its
+        earlier private line; so the wait only wakes us, and the entries always
+        come from one non-blocking read of all streams, one consistent view.
+        That read and the next wait (`XREAD BLOCK ... $`: what comes after it)
+        go in one packet, which Redis runs back to back: nothing written
+        between them is missed, and a wake costs one round trip. A read cut
+        short by COUNT cancels the wait it sent (CLIENT UNBLOCK) and reads on.
         """
         count = self.settings.redis_read_count
         block = int(self.settings.redis_poll * 1000)
-        reader = self._reader
-        while not self._reset:
-            positions = self.order.watch(s.encode() for s in self.streams())
-            reply = reader.xread(positions, count=count)
-            entries, whole = self.order.order(reply, count)
-            caught_up = whole and not entries
-            self.on_entries(entries, caught_up)
-            if self.fenced == TAKEN:
-                return
-            if caught_up:
-                if self.fenced is not None or self.wants_catch_up():
-                    gevent.sleep(self.settings.redis_poll / 10)  # a step is still due: never spin
+        pool = self._reader.connection_pool
+        conn = pool.get_connection("XREAD")
+        try:
+            conn.send_command("CLIENT", "ID")
+            me = conn.read_response()
+            while not self._reset:
+                positions = self.order.watch(s.encode() for s in self.streams())
+                keys = list(positions)
+                read = ("XREAD", "COUNT", count, "STREAMS", *keys, *(positions[k] for k in keys))
+                catching_up = self.fenced is not None or self.wants_catch_up()
+                if catching_up:
+                    conn.send_command(*read)
                 else:
-                    reader.xread(positions, count=1, block=block)
+                    wait = ("XREAD", "COUNT", 1, "BLOCK", block, "STREAMS", *keys, *("$" for _ in keys))
+                    conn.send_packed_command(conn.pack_commands([read, wait]))
+                entries, whole = self.order.order(_stream_reply(conn.read_response()), count)
+                if not catching_up and not whole:
+                    self.redis.client_unblock(me)  # more is waiting: no need to wait
+                self.on_entries(entries, whole and not entries)
+                if not catching_up:
+                    conn.read_response()  # the wait's answer (or nothing): only a wake
+                if self.fenced == TAKEN:
+                    return
+                if catching_up and whole and not entries:
+                    gevent.sleep(self.settings.redis_poll / 10)  # a step is still due: never spin
+        except BaseException:
+            conn.disconnect()
+            raise
+        finally:
+            pool.release(conn)
+
+
+def _stream_reply(reply) -> list:
+    """A raw XREAD reply (RESP2 list or RESP3 map) as [(stream, [(id, fields dict)...])...]."""
+    if not reply:
+        return []
+    pairs = reply.items() if isinstance(reply, dict) else reply
+    out = []
+    for stream, items in pairs:
+        entries = []
+        for entry_id, fields in items:
+            if not isinstance(fields, dict):
+                fields = dict(zip(fields[::2], fields[1::2]))
+            entries.append((entry_id, fields))
+        out.append((stream, entries))
+    return out

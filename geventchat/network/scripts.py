@@ -65,9 +65,20 @@ local function save_id()
   if ID.dirty then redis.call('SET', k('last'), format_id()) end
 end
 
+-- Streams written to in this script, trimmed by age once at its end.
+local TOUCHED = {}
+local function trim(keep_ms)
+  local floor = ID.now - tonumber(keep_ms)
+  if floor <= 0 then return end
+  for stream in pairs(TOUCHED) do
+    redis.pcall('XTRIM', stream, 'MINID', '~', num(floor))  -- Redis 6.2+; before that the cap alone trims
+  end
+end
+
 -- Append one entry to a stream with the given id; a stream whose top is
 -- already past it (its `last` key was lost) moves the counter past its top.
 local function append(stream, id, maxlen, o, e, q, m)
+  TOUCHED[stream] = true
   local ok = redis.pcall('XADD', stream, 'MAXLEN', '~', maxlen, id, 'o', o, 'e', e, 'q', q, 'm', m)
   if type(ok) == 'table' and ok.err then
     local top = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)[1][1]
@@ -196,16 +207,16 @@ return {'held', owner}
 """Claim a nick for one of our uids, fenced: ('ok', uid), ('held', owner) or ('fenced', why)."""
 
 APPEND = PRELUDE + r"""
--- ARGV: prefix, node, epoch, ttl ms, stream maxlen, item count, then each item:
+-- ARGV: prefix, node, epoch, ttl ms, stream maxlen, stream keep ms, item count, then each item:
 --   n streams, n x (stream key, sequence number), message, m ops, the ops:
 --   'hset' uid record | 'hdel' uid | 'hello' n (uid record) x n | 'free' folded uid
 --   | 'cmd' n arg x n (run as given; an argument '$id' becomes the entry's id)
-local node, epoch, ttl, maxlen = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local node, epoch, ttl, maxlen, keep = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local status = fence(node, epoch, ttl)
 if status then return {status} end
 local users = k('users', node)
-local i = 7
-for _ = 1, tonumber(ARGV[6]) do
+local i = 8
+for _ = 1, tonumber(ARGV[7]) do
   local streams = tonumber(ARGV[i])
   local message = ARGV[i + 1 + 2 * streams]
   local id = ''
@@ -256,6 +267,7 @@ for _ = 1, tonumber(ARGV[6]) do
   end
 end
 save_id()
+trim(keep)
 return {'ok', format_id()}
 """
 """Append a batch of entries, with the directory writes and nick releases that go
