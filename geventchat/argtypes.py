@@ -110,6 +110,18 @@ def node_name(text: str) -> str:
     return text
 
 
+OPER_NAME = re.compile(r"[A-Za-z0-9._-]{1,32}\Z")
+
+
+def oper(text: str) -> str:
+    """`NAME:HASH`: an operator's name and the argon2 hash of its password (never the password itself)."""
+    name, _, hashed = text.partition(":")
+    if not OPER_NAME.match(name) or not hashed.startswith("$argon2"):
+        raise argparse.ArgumentTypeError(
+            "an operator is NAME:HASH, the hash printed by `chat-server mkpasswd` (starts with $argon2)")
+    return text
+
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 

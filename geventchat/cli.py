@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import getpass
 import signal
 import sys
 from pathlib import Path
@@ -114,7 +115,30 @@ def check_files(config: Config) -> list[str]:
     return problems
 
 
+def mkpasswd(argv: list[str]) -> int:
+    """chat-server mkpasswd [flags]: a password from standard input, or asked for twice at a terminal,
+    printed as its argon2id hash (with the --argon2-* costs given) for --oper NAME:HASH or --password."""
+    config = config_from_args(argv)
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            print("chat-server mkpasswd: the two passwords differ", file=sys.stderr)
+            return 1
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        print("chat-server mkpasswd: no password given (on standard input, or typed at the prompt)", file=sys.stderr)
+        return 2
+    from .passwords import Argon2Hasher
+
+    print(Argon2Hasher(config.accounts).hash(password))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    args_given = list(sys.argv[1:] if argv is None else argv)
+    if args_given[:1] == ["mkpasswd"]:
+        return mkpasswd(args_given[1:])
     parser, args, source = parse(argv)
     if args.print_example_config:
         sys.stdout.write(config_text.example())
@@ -145,11 +169,15 @@ def main(argv: list[str] | None = None) -> int:
 
     from .server import ChatServer, ListenError
 
+    from .core.chat import Chat
     from .core.history import StoreError
-    from .store.worker import DataDirInUse, StoreWorker, claim_data_dir, open_sqlite_history
+    from .passwords import Argon2Hasher
+    from .store.worker import DataDirInUse, StoreWorker, claim_data_dir, open_sqlite_accounts, open_sqlite_history
 
     worker = StoreWorker()
-    history = None
+    hashing = StoreWorker(config.accounts.password_threads, nice=min(config.accounts.password_nice, 19))
+    hasher = Argon2Hasher(config.accounts, run=hashing.run)
+    history = accounts = None
     if config.history_store == "sqlite":
         try:
             claim_data_dir(Path(config.server.data_dir).expanduser())
@@ -160,6 +188,12 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, StoreError) as error:
             print(f"chat-server: cannot keep history in {config.server.data_dir}: {error}", file=sys.stderr)
             return 1
+    if not network.redis:  # a network keeps its accounts in Redis
+        try:
+            accounts = open_sqlite_accounts(config, worker)
+        except (OSError, StoreError) as error:
+            print(f"chat-server: cannot keep accounts in {config.server.data_dir}: {error}", file=sys.stderr)
+            return 1
     node = None
     if network.redis:
         try:
@@ -167,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         except ImportError as error:
             print(f"chat-server: --redis needs redis-py ({error}); install geventchat[redis]", file=sys.stderr)
             return 2
-        node = NetworkNode(config, history=history)
+        node = NetworkNode(config, history=history, hasher=hasher)
         # Join before listening: a node (a restarted worker too) takes connections
         # only once it checks nicks against the whole network.
         refused = node.start(network.redis_join_wait)
@@ -176,10 +210,12 @@ def main(argv: list[str] | None = None) -> int:
             if history is not None:
                 history.close()
             worker.stop()
+            hashing.stop()
             print(f"chat-server: {refused}", file=sys.stderr)
             return 1
     try:
-        server = ChatServer(config, source=source, node=node, history=history)
+        chat = node.chat if node else Chat(config, history=history, accounts=accounts, bans=accounts, hasher=hasher)
+        server = ChatServer(config, chat=chat, source=source, node=node, history=history)
         worker.metrics = server.chat.metrics  # history latency, when the metrics port is on
         server.start()
     except (ValueError, ListenError) as error:  # a TLS certificate or key that cannot be used; a port taken
@@ -210,7 +246,10 @@ def main(argv: list[str] | None = None) -> int:
         node.stop()
     if history is not None:
         history.close()
+    if accounts is not None:
+        accounts.close()
     worker.stop()
+    hashing.stop()
     return status[0]
 
 

@@ -1,13 +1,13 @@
 """Every setting and limit of the server, one field each, with its default and its flag.
 
 Settings are grouped in sections (server, listeners, limits, channels, flood,
-history, network, web, metrics) that the config file follows one to one: a
-field's name is its key in its section's table (config_file.py). Each field
-carries its command-line flag in its metadata, so cli.py builds the parser
-from these dataclasses: a default is written once, here. The metadata also says whether a running
-server takes a new value on reload (`reload=True`; otherwise a change waits
-for a restart) and whether the value is a secret that printed configurations
-mask. The defaults suit a public server (see PROTOCOL.md, Liveness and limits).
+history, accounts, opers, network, web, metrics) that the config file follows
+one to one: a field's name is its key in its section's table
+(config_file.py). Each field carries its command-line flag in its metadata,
+so cli.py builds the parser from these dataclasses: a default is written
+once, here. The metadata also says whether a running server takes a new
+value on reload (`reload=True`; otherwise a change waits for a restart) and
+whether the value is a secret that printed configurations mask. The defaults suit a public server (see PROTOCOL.md, Liveness and limits).
 """
 
 from __future__ import annotations
@@ -182,6 +182,59 @@ class HistoryConfig:
 
 
 @dataclass
+class AccountsConfig:
+    """Accounts and logins: password hashing, SASL, failed logins, who may register.
+
+    Passwords are hashed with argon2id. The defaults (2 passes over 19 MiB,
+    one lane) are the smallest OWASP recommends: a check costs a core about
+    20 ms, so a node still takes dozens of logins a second, while each guess
+    costs an attacker with a GPU the same 19 MiB of memory.
+    """
+
+    argon2_time_cost: int = setting(2, "argon2id passes over its memory per password hash", parse=valid.count)
+    argon2_memory_cost: int = setting(19456, "argon2id memory per password hash, KiB (at least 8 per lane)",
+                                      parse=valid.count, metavar="KIB")
+    argon2_parallelism: int = setting(1, "argon2id lanes per password hash", parse=valid.count)
+    password_threads: int = setting(2, "threads that hash and check passwords, off the event loop "
+                                       "(at most this many checks run at once; the memory cost each)",
+                                    parse=valid.count)
+    password_nice: int = setting(10, "niceness of the password threads (Linux, 0-19): the event loop, which "
+                                     "every client waits on, gets the CPU before a hash does",
+                                 parse=valid.not_negative(int), metavar="0-19")
+    password_min: int = setting(8, "shortest password an account may have", parse=valid.count, metavar="CHARS",
+                                reload=True)
+    password_max: int = setting(300, "longest password, in bytes (a NickServ line must hold it)", parse=valid.count,
+                                metavar="BYTES", reload=True)
+    sasl_max_bytes: int = setting(2048, "bytes of AUTHENTICATE data one SASL exchange may send", parse=valid.count,
+                                  metavar="BYTES", reload=True)
+    login_burst: int = setting(5, "failed logins from one address before its attempts are slowed",
+                               parse=valid.count)
+    login_interval: float = setting(10.0, "then seconds between login attempts from that address",
+                                    parse=valid.seconds)
+    account_login_burst: int = setting(10, "failed logins to one account, from anywhere, before its attempts "
+                                           "are slowed", parse=valid.count)
+    account_login_interval: float = setting(5.0, "then seconds between login attempts to that account",
+                                            parse=valid.seconds)
+    register_burst: int = setting(3, "accounts one address may register before it is slowed", parse=valid.count)
+    register_interval: float = setting(600.0, "then seconds between registrations from that address",
+                                       parse=valid.seconds)
+    password: str | None = setting(None, "server password every client must give with PASS: the password, or "
+                                         "its argon2 hash from `chat-server mkpasswd`", metavar="PASSWORD",
+                                   secret=True, reload=True, example="$argon2id$...")
+    require_account: bool = setting(False, "only clients logged in to an account (SASL, PASS account:password) "
+                                           "may register", reload=True)
+
+
+@dataclass
+class OpersConfig:
+    """Operators: who may KILL, KLINE and WALLOPS, and the hash of each one's password."""
+
+    oper: tuple[str, ...] = setting((), "an operator, NAME:HASH with the hash from `chat-server mkpasswd` "
+                                        "(repeatable; a reload adds and removes operators)", parse=valid.oper,
+                                  metavar="NAME:HASH", secret=True, reload=True, example=("admin:$argon2id$...",))
+
+
+@dataclass
 class NetworkConfig:
     """A network of nodes over Redis (geventchat/network/); no URL: one process alone."""
 
@@ -278,6 +331,8 @@ class Config:
     channels: ChannelsConfig = field(default_factory=ChannelsConfig)
     flood: FloodConfig = field(default_factory=FloodConfig)
     history: HistoryConfig = field(default_factory=HistoryConfig)
+    accounts: AccountsConfig = field(default_factory=AccountsConfig)
+    opers: OpersConfig = field(default_factory=OpersConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
     web: WebConfig = field(default_factory=WebConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
@@ -327,6 +382,8 @@ _SECTIONS: dict[str, type] = {
     "channels": ChannelsConfig,
     "flood": FloodConfig,
     "history": HistoryConfig,
+    "accounts": AccountsConfig,
+    "opers": OpersConfig,
     "network": NetworkConfig,
     "web": WebConfig,
     "metrics": MetricsConfig,

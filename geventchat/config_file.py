@@ -86,6 +86,9 @@ def combination_problems(config: Config) -> list[str]:
         problems.append("--tls-key needs --tls-cert PATH")
     if config.history.history == "redis" and not config.network.redis:
         problems.append("--history redis needs --redis URL (a single process keeps history with sqlite)")
+    accounts = config.accounts
+    if accounts.argon2_memory_cost < 8 * accounts.argon2_parallelism:
+        problems.append("--argon2-memory-cost must be at least 8 KiB per lane (8 x --argon2-parallelism)")
     return problems
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .sasl import MECHANISMS
+
 if TYPE_CHECKING:
     from .chat import Chat
     from .session import Session
@@ -63,6 +65,9 @@ PLAIN_CAPS = (
 )
 """Capabilities that need no value and are always on offer, in the order CAP LS lists them."""
 
+ACCOUNT_CAPS = ("account-notify", "account-tag")
+"""Offered with the accounts, before `sasl` and `draft/account-registration`, which carry values."""
+
 HISTORY_CAPS = ("draft/chathistory", "draft/event-playback", "draft/message-redaction", "draft/read-marker")
 """Offered while the server keeps history."""
 
@@ -77,6 +82,9 @@ def view_of(caps: set[str]) -> int:
 def offered(chat: Chat, session: Session) -> dict[str, str]:
     """What CAP LS lists for this client: name -> value ("" for none), in order."""
     caps = dict.fromkeys(PLAIN_CAPS, "")
+    caps.update(dict.fromkeys(ACCOUNT_CAPS, ""))
+    caps["sasl"] = ",".join(MECHANISMS)
+    caps["draft/account-registration"] = "before-connect"
     if chat.history is not None:
         caps.update(dict.fromkeys(HISTORY_CAPS, ""))
     sts = chat.sts_policy(session)

@@ -25,6 +25,7 @@ from ..protocol.message import MAX_LINE, MAX_TAGS_SERVER, Message, ParseError, p
 from ..protocol.websocket import FRAME_OVERHEAD
 from ..protocol.names import casefold
 from . import dispatch, replies
+from .accounts import AccountStore, Hasher, MemoryAccounts
 from .bus import Bus, LocalBus
 from .caps import AWAY_NOTIFY, view_of
 from .channels import Channel, Channels
@@ -32,6 +33,8 @@ from .context import Context
 from .flood import FREE, LIVENESS, TokenBucket
 from .handlers import COMMANDS
 from .history import HistoryStore, Ref, StoreError
+from .logins import RESERVED, Logins
+from .opers import KLINED, Ban, BanStore, Opers
 from .metrics import NO_METRICS, Metrics, quit_code
 from .outbox import MessageIds, Outbox, framer, server_time
 from .session import PLAIN_TCP, Session, TransportInfo
@@ -73,6 +76,17 @@ class Reloaded:
     summary: str
 
 
+def _nowhere(fields: dict) -> None:
+    """A single process has no other node to tell."""
+
+
+def _argon2(config: Config) -> Hasher:
+    """The argon2id hasher with the configured costs, run in-line (the edge passes one run on threads)."""
+    from ..passwords import Argon2Hasher  # argon2-cffi: loaded only by a chat that is not given a hasher
+
+    return Argon2Hasher(config.accounts)
+
+
 class Chat:
     def __init__(
         self,
@@ -82,7 +96,11 @@ class Chat:
         node: str = "",
         ids: Callable[[], str] | None = None,
         history: HistoryStore | None = None,
+        accounts: AccountStore | None = None,
+        bans: BanStore | None = None,
+        hasher: Hasher | None = None,
     ) -> None:
+        """`accounts` and `bans` default to memory (one store can be both); `hasher` to argon2id, in-line."""
         self.config = config
         self.bus: Bus = bus if bus is not None else LocalBus()
         self.registry = registry if registry is not None else Registry()
@@ -102,6 +120,11 @@ class Chat:
         self._ids = itertools.count(1)
         self._node = node
         self._registered_here = 0
+        memory = MemoryAccounts() if accounts is None or bans is None else None
+        self.logins = Logins(self, accounts or memory, hasher or _argon2(config))
+        self.opers = Opers(self, bans or memory)
+        self.opers.load(time.time())
+        self.broadcast_control: Callable[[dict], None] = _nowhere  # a network sets this: tells every other node
 
     # --- the connection layer calls these -------------------------------
 
@@ -316,9 +339,45 @@ class Chat:
 
     # --- handlers call these ---------------------------------------------
 
+    def admit(self, session: Session, now: float) -> bool:
+        """What a client must pass before it is welcomed: server password, K-lines, account rules, its nick.
+
+        Refused for the first three, it is closed with the reason; for a nick
+        reserved by an account it is not logged in to, 433, and it stays
+        unregistered until it picks another nick.
+        """
+        settings = self.config.accounts
+        if session.sasl is not None:  # CAP END before the exchange was over
+            session.sasl = None
+            self.outbox.numeric(session, N.ERR_SASLABORTED, "SASL authentication aborted")
+        if settings.password and not session.password_ok:
+            self.outbox.numeric(session, N.ERR_PASSWDMISMATCH, "Password incorrect")
+            self.quit(session, "Bad password", now)
+            return False
+        ban = self.opers.banned(session, now)
+        if ban is not None:
+            self.outbox.numeric(session, N.ERR_YOUREBANNEDCREEP, f"You are banned from this server ({ban.reason})")
+            self.quit(session, KLINED, now)
+            return False
+        if settings.require_account and session.account is None:
+            self.outbox.server_says(session, "NOTICE", session.name, "This server is for account holders: log in "
+                                    "with SASL, or send PASS <account>:<password> before NICK and USER")
+            self.quit(session, "An account is required", now)
+            return False
+        nick = session.nick
+        if self.logins.reserved(session, nick):
+            if session.closed is None:
+                self.outbox.numeric(session, N.ERR_NICKNAMEINUSE, nick, RESERVED)
+                self.registry.release_nick(nick, session.uid)
+                session.nick = None
+            return False
+        return session.closed is None
+
     def register(self, session: Session, now: float) -> None:
         """NICK, USER and CAP are done: welcome the client and put it in the lobby."""
         assert session.nick is not None and session.username is not None
+        if not self.admit(session, now):
+            return
         user = User(
             uid=session.uid,
             nick=session.nick,
@@ -329,6 +388,7 @@ class Chat:
             signon=now,
             last_spoke=now,
             secure=session.transport.secure,
+            account=session.account,
         )
         session.user = user
         self._registered_here += 1
@@ -377,10 +437,6 @@ class Chat:
 
     def channel_changed(self, channel: Channel) -> None:
         """A channel's state changed (members, modes, topic, lists): a network keeps its copies in step."""
-
-    def is_operator(self, session: Session) -> bool:
-        """A server operator (OPER): may change the lobby and any channel like its operator."""
-        return "o" in (session.user.modes if session.user is not None else "")
 
     def _playback(self, session: Session, channel: str, folded: str, now: float) -> None:
         """The last lines of a channel for a client that does not ask for history itself."""
@@ -469,6 +525,35 @@ class Chat:
         if session.transport.secure:
             return f"duration={listeners.sts_duration}"
         return f"port={self.tls_port}"
+
+    # --- operators, and what other nodes tell ------------------------------------
+
+    def is_operator(self, session: Session) -> bool:
+        """Whether this client is a server operator (it gave OPER a right password): it may run
+        operator commands, REDACT any line, and change any channel like its operator."""
+        return session.oper is not None
+
+    def kill(self, uid: str, reason: str, now: float) -> None:
+        """End a user wherever it is connected: here at once, else on its own node."""
+        session = self.sessions.get(uid)
+        if session is not None:
+            self.quit(session, reason, now)
+        else:
+            self.broadcast_control({"op": "kill", "uid": uid, "reason": reason})
+
+    def control(self, fields: dict, now: float) -> None:
+        """Another node did something that changes this one: a KILL, a K-line, an account gone."""
+        op = fields.get("op")
+        if op == "kill":
+            session = self.sessions.get(fields["uid"])
+            if session is not None:
+                self.quit(session, fields["reason"], now)
+        elif op == "kline":
+            self.opers.apply(Ban.from_record(fields["ban"]), now)
+        elif op == "unkline":
+            self.opers.lifted(fields["mask"])
+        elif op == "logout":
+            self.logins.log_out_everywhere(fields["account"], now, fields.get("why", ""), tell=False)
 
     def unregistered_count(self) -> int:
         return len(self.sessions) - self._registered_here

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Protocol
 
+from ..protocol.names import casefold
+
 EVENTS = frozenset({"JOIN", "PART", "QUIT", "NICK", "KICK", "TOPIC", "MODE"})
 """Lines kept besides messages; replayed only to clients with draft/event-playback."""
 
@@ -84,6 +86,15 @@ def parse_ref(text: str, star: bool = False) -> Ref | None:
     if kind == "msgid" and value:
         return Ref(msgid=value)
     return None
+
+
+def conversation(account: str, other: str) -> str:
+    """The target a private conversation between two accounts is kept under, the same from either end.
+
+    `@` starts no channel and is in no nick, so it cannot meet a channel's name.
+    """
+    first, second = sorted((casefold(account), casefold(other)))
+    return f"@{first}:{second}"
 
 
 class HistoryStore(Protocol):

@@ -184,19 +184,27 @@ class Outbox:
         needs: int = 0,
         extended: Message | None = None,
         here_only: bool = False,
+        keep_as: str | None = None,
     ) -> Delivery:
         """Stamp, serialise once, hand to the bus; the sender is never delivered to by the bus.
 
         `echo`: the sender gets its own line too (JOIN, NICK: always; PRIVMSG:
         the caller passes whether it has echo-message), through its labeled
         response when one is open. `here_only`: this node's clients only, for
-        lines a node makes up about other nodes' users.
+        lines a node makes up about other nodes' users. `keep_as`: the history
+        target of a line to one user (a private conversation between accounts).
+        A logged-in sender's account rides along as the `account` tag.
         """
         stamped = {"msgid": self.ids()}
         if tags:
             stamped.update(tags)
-        if self.history is not None and channels and not here_only and msg.command in KEPT:
-            self._keep(msg, now, channels, stamped, sender)
+        if sender is not None:
+            account = sender.account
+            if account is not None:
+                stamped["account"] = account
+        kept = channels or ((keep_as,) if keep_as else ())
+        if self.history is not None and kept and not here_only and msg.command in KEPT:
+            self._keep(msg, now, kept, stamped, sender)
         delivery = Delivery(
             format_line(msg.command, *msg.params, prefix=msg.prefix),
             tags=stamped,

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .context import Context
 
 VERSION = f"geventchat-{__version__}"
-USER_MODES = "io"
+USER_MODES = "iow"
 CHANNEL_MODES = "".join(sorted(LIST_MODES + KEY_MODE + LIMIT_MODE + FLAG_MODES + STATUS_MODES))
 CHANNEL_MODES_WITH_PARAMS = "".join(sorted(LIST_MODES + KEY_MODE + LIMIT_MODE + STATUS_MODES))
 
@@ -156,6 +156,10 @@ def whois(ctx: Context, user: User, idle: int) -> None:
     if shown:
         ctx.outbox.numeric_list(ctx.session, N.RPL_WHOISCHANNELS, (user.nick,), shown)
     ctx.reply(N.RPL_WHOISSERVER, user.nick, user.server or server.name, f"{server.network} server")
+    if "o" in user.modes:
+        ctx.reply(N.RPL_WHOISOPERATOR, user.nick, "is an IRC operator")
+    if user.account:
+        ctx.reply(N.RPL_WHOISACCOUNT, user.nick, user.account, "is logged in as")
     if user.secure:
         ctx.reply(N.RPL_WHOISSECURE, user.nick, "is using a secure connection")
     certfp = ctx.session.transport.certfp

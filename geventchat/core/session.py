@@ -55,6 +55,10 @@ class Session:
     held: object = None  # the line whose delay is being waited out; its token is paid
     response: list | None = None  # one command's replies, held for labeled-response
     read_markers: dict[str, float] = field(default_factory=dict)  # MARKREAD without an account: this connection's
+    account: str | None = None  # the account it is logged in to (its User's too, once registered)
+    sasl: object = None  # the SASL exchange in progress (sasl.Exchange)
+    password_ok: bool = False  # gave the server password (--password)
+    oper: str | None = None  # the operator it has become with OPER
 
     @property
     def registered(self) -> bool:

@@ -32,6 +32,7 @@ DEL = "del"  # a user left (u=uid)
 NICK = "nick"  # a user changed nick (u=uid, n=new nick)
 HELLO = "hello"  # a node (re)joined: its whole user list (users=[records])
 DEAD = "dead"  # a node's run was declared dead and its state freed (node=name, e=epoch)
+CONTROL = "control"  # a KILL, K-line or logout every node applies (Chat.control's fields)
 
 MESSAGES = frozenset({b"PRIVMSG", b"NOTICE", b"TAGMSG"})
 """Commands of lines a user says, as opposed to events (JOIN, NICK, QUIT ...)."""

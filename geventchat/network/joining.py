@@ -66,6 +66,7 @@ def resync(node: NetworkNode, first: bool, restarted: bool) -> None:
     dropped = link.backlog.drop(lambda item: item.about in losers)
     announce.undelivered(node.chat, dropped, NICK_TAKEN)
     hello(node)
+    node.chat.opers.load(time.time())  # K-lines set while we were away
     if first:
         log.info("node %s joined the network at %s (epoch %s)", node.name, link.url, node.identity.epoch)
     else:
@@ -206,6 +207,7 @@ def rejoin(node: NetworkNode) -> None:
     log.warning("node %s joined the network again as epoch %s: %d users of other nodes back, %d lines said "
                 "meanwhile delivered, %d of ours passed on", node.name, identity.epoch, len(others), len(missed),
                 sum(1 for item in link.backlog.pending if item.streams) - 1)
+    node.chat.opers.load(time.time())
     request_repair(node)
     link.ready = link.connected
     link.unfence()

@@ -16,6 +16,7 @@ import gevent
 from redis.exceptions import RedisError
 
 from ..config import Config
+from ..core.accounts import Hasher
 from ..core.chat import Chat
 from ..core.history import HistoryStore
 from ..core.outbox import MessageIds
@@ -24,10 +25,12 @@ from . import announce, joining
 from . import envelope as E
 from .identity import Identity
 from .keys import Keys
+from .backlog import Item
 from .link import DEAD, TAKEN, RedisLink
 from .liveness import Liveness
 from .reader import NETWORK, Entry, Key
 from .records import default_node_name, from_record, uid_prefix
+from .redis_accounts import RedisAccounts
 from .redis_bus import RedisBus
 from .redis_registry import RedisRegistry
 
@@ -35,7 +38,7 @@ log = logging.getLogger("geventchat")
 
 
 class NetworkNode:
-    def __init__(self, config: Config, history: HistoryStore | None = None) -> None:
+    def __init__(self, config: Config, history: HistoryStore | None = None, hasher: Hasher | None = None) -> None:
         assert config.network.redis
         self.config = config
         name = config.network.node_name or default_node_name(config.server.name)
@@ -45,8 +48,13 @@ class NetworkNode:
         self.link = RedisLink(config.network, identity, self.keys)
         self.registry = RedisRegistry(self.link, name)
         self.bus = RedisBus(self.link, name)
+        accounts = RedisAccounts(self.link.redis, self.keys.prefix, online=lambda: self.link.online)
         self.chat = Chat(config, bus=self.bus, registry=self.registry, node=uid_prefix(name, identity.run),
-                         ids=MessageIds(name, identity.started), history=history)
+                         ids=MessageIds(name, identity.started), history=history, accounts=accounts, bans=accounts,
+                         hasher=hasher)
+        # a KILL, K-line or logout every node applies: on the directory stream, in order with the rest
+        self.chat.broadcast_control = lambda fields: self.link.append(
+            Item((self.keys.directory,), E.encode(E.CONTROL, fields)))
         self.liveness = Liveness(self)
         self.link.on_connected = self._connected
         self.link.on_entries = self._entries
@@ -168,6 +176,8 @@ class NetworkNode:
             self.merge(sender, [from_record(r) for r in f["users"]], tell=not self.cut_off)
         elif kind == E.DEAD:
             self._node_dead(f["node"], f["e"])
+        elif kind == E.CONTROL:
+            self.chat.control(f, time.time())
 
     def _node_dead(self, dead: str, epoch: str) -> None:
         if dead == self.name:

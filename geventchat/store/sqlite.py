@@ -15,7 +15,7 @@ import sqlite3
 from pathlib import Path
 from typing import Callable, TypeVar
 
-from ..core.history import Entry, Ref, StoreError
+from ..core.history import MESSAGES, Entry, Ref, StoreError
 
 T = TypeVar("T")
 Run = Callable[[Callable[[], T]], T]
@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS lines (
     params TEXT NOT NULL,
     tags TEXT,
     sender TEXT,
-    account TEXT
+    account TEXT,
+    message INTEGER NOT NULL DEFAULT 0  -- 1 for PRIVMSG and NOTICE: what every reader gets
 );
 CREATE INDEX IF NOT EXISTS lines_target_time ON lines (target, time, seq);
 CREATE INDEX IF NOT EXISTS lines_msgid ON lines (msgid);
@@ -44,7 +45,10 @@ CREATE TABLE IF NOT EXISTS read_markers (
 """
 
 _COLUMNS = "seq, msgid, target, time, command, prefix, params, tags, sender, account"
-_INSERT = "msgid, target, time, command, prefix, params, tags, sender, account"
+_INSERT = "msgid, target, time, command, prefix, params, tags, sender, account, message"
+MESSAGES_INDEX = "CREATE INDEX IF NOT EXISTS lines_messages ON lines (target, message, time, seq)"
+"""Messages alone, in order: playback and readers without event-playback skip a busy channel's
+JOIN and QUIT lines by the index, not by reading past them."""
 
 
 def _call(work: Callable[[], T]) -> T:
@@ -75,7 +79,8 @@ class SqliteHistory:
     def append(self, entry: Entry) -> None:
         tags = json.dumps(entry.tags, separators=(",", ":")) if entry.tags else None
         self._pending.append((entry.msgid, entry.target, entry.time, entry.command, entry.prefix,
-                              json.dumps(entry.params, separators=(",", ":")), tags, entry.sender, entry.account))
+                              json.dumps(entry.params, separators=(",", ":")), tags, entry.sender, entry.account,
+                              entry.command in MESSAGES))
         self._touched.add(entry.target)
 
     def flush(self) -> None:
@@ -135,8 +140,8 @@ class SqliteHistory:
             found = []
             for target in targets:
                 row = self._db.execute(
-                    "SELECT MAX(time) FROM lines WHERE target = ? AND time > ? AND time < ? "
-                    "AND command IN ('PRIVMSG', 'NOTICE')", (target, low, high)
+                    "SELECT MAX(time) FROM lines WHERE target = ? AND message = 1 AND time > ? AND time < ?",
+                    (target, low, high),
                 ).fetchone()
                 if row[0] is not None:
                     found.append((target, row[0]))
@@ -183,6 +188,10 @@ class SqliteHistory:
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: a crash of the process loses nothing committed
         db.executescript(SCHEMA)
+        if "message" not in {row[1] for row in db.execute("PRAGMA table_info(lines)")}:  # a file from before
+            db.execute("ALTER TABLE lines ADD COLUMN message INTEGER NOT NULL DEFAULT 0")
+            db.execute("UPDATE lines SET message = 1 WHERE command IN ('PRIVMSG', 'NOTICE')")
+        db.execute(MESSAGES_INDEX)
         db.commit()
         self._db = db
 
@@ -197,7 +206,7 @@ class SqliteHistory:
 
     def _write(self, rows: list[tuple]) -> None:
         if rows:
-            self._db.executemany(f"INSERT INTO lines ({_INSERT}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            self._db.executemany(f"INSERT INTO lines ({_INSERT}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             self._db.commit()
 
     def _execute(self, sql: str, args: tuple) -> None:
@@ -244,8 +253,8 @@ class SqliteHistory:
 
     def _select(self, target: str, where: str, args: tuple, order: str, limit: int, events: bool) -> list[Entry]:
         pending = self._take()
-        kinds = "" if events else "AND command IN ('PRIVMSG', 'NOTICE') "
-        sql = (f"SELECT {_COLUMNS} FROM lines WHERE target = ? {where} {kinds}"
+        kinds = "" if events else "AND message = 1 "
+        sql = (f"SELECT {_COLUMNS} FROM lines WHERE target = ? {kinds}{where} "
                f"ORDER BY time {order}, seq {order} LIMIT ?")
 
         def work() -> list[Entry]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from gevent.threadpool import ThreadPool
 from ..config import Config
 from ..core.metrics import NO_METRICS, Metrics
 from .sqlite import SqliteHistory
+from .sqlite_accounts import SqliteAccounts
 
 log = logging.getLogger("geventchat")
 
@@ -26,8 +28,17 @@ DAY = 86400.0
 
 
 class StoreWorker:
-    def __init__(self) -> None:
-        self.pool = ThreadPool(1)
+    """Work on threads of its own: one for the stores (order kept), several for password hashes.
+
+    `nice` lowers the threads' scheduling priority (Linux schedules threads
+    one by one): password hashes are long on purpose, and the event loop,
+    which every client waits on, should get the CPU before them.
+    """
+
+    def __init__(self, threads: int = 1, nice: int = 0) -> None:
+        self.pool = ThreadPool(threads)
+        self.nice = nice
+        self._niced = threading.local()
         self._timers: list[gevent.Greenlet] = []
         self.metrics: Metrics = NO_METRICS  # told how long each piece of work took
 
@@ -40,6 +51,12 @@ class StoreWorker:
         """
 
         def guarded():
+            if self.nice and not getattr(self._niced, "done", False):
+                self._niced.done = True
+                try:
+                    os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)
+                except (AttributeError, OSError):
+                    pass  # not Linux, or not allowed: the thread keeps the process's priority
             try:
                 return True, work()
             except Exception as error:  # noqa: BLE001 - handed back to the caller, who decides
@@ -106,4 +123,12 @@ def open_sqlite_history(config: Config, worker: StoreWorker) -> SqliteHistory:
     worker.every(settings.history_flush, store.flush, "writing history")
     worker.every(settings.history_prune_interval, lambda: store.prune(time.time()), "pruning history")
     log.info("history kept in %s", path)
+    return store
+
+
+def open_sqlite_accounts(config: Config, worker: StoreWorker) -> SqliteAccounts:
+    """Accounts and K-lines in the data directory, beside the history (the file made with the first one)."""
+    path = Path(config.server.data_dir).expanduser() / "accounts.sqlite3"
+    store = SqliteAccounts(path, run=worker.run)
+    log.info("accounts kept in %s", path)
     return store

@@ -92,3 +92,35 @@ def test_a_broken_file_on_sighup_changes_nothing(tmp_path, write_config, file_se
     assert bob.expect(" 481 ") == ":irc.test 481 bob :Permission Denied- You're not an IRC operator"
     alice.close()
     bob.close()
+
+
+def test_a_reload_adds_an_operator_who_may_then_rehash(tmp_path, write_config, file_server):
+    """Operators are a key of the config file ([opers] oper); SIGHUP applies a new list at once."""
+    from tests.server.test_accounts import OPER_PASSWORD, oper_flag
+
+    hashed = oper_flag()[1]
+    base = """\
+        [server]
+        name = "irc.test"
+
+        [listeners]
+        host = "127.0.0.1"
+        port = 0
+
+        [accounts]
+        argon2_time_cost = 1
+        argon2_memory_cost = 8
+        """
+    path = write_config(base)
+    server = file_server(path, "--data-dir", str(tmp_path / "data"))
+    boss = IrcClient(server.address).register("boss")
+    boss.send(f"OPER admin {OPER_PASSWORD}")
+    boss.expect(r" 491 boss ")
+    write_config(base + f'\n[opers]\noper = ["{hashed}"]\n')
+    server.proc.send_signal(signal.SIGHUP)
+    line = server.wait_log("reloaded .*chat-server.toml")
+    assert "opers.oper" in line and hashed.split(":", 1)[1] not in line  # a secret, masked
+    boss.send(f"OPER admin {OPER_PASSWORD}")
+    boss.expect(r" 381 boss ")
+    boss.send("REHASH")
+    assert boss.expect(r" 382 ") == f":irc.test 382 boss {path} :Rehashing"

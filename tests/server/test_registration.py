@@ -81,8 +81,8 @@ def test_cap_ls_302_then_cap_end(connect):
     c.send("CAP LS 302")
     assert c.expect(r"CAP") == f":irc.test CAP * LS :{CAPS}"
     c.send("NICK capper", "USER capper 0 * :Cap")
-    c.send("CAP REQ :sasl")
-    assert c.expect(r"CAP") == ":irc.test CAP capper NAK :sasl"
+    c.send("CAP REQ :draft/multiline")
+    assert c.expect(r"CAP") == ":irc.test CAP capper NAK :draft/multiline"
     assert not any(" 001 " in line for line in c.seen)  # still negotiating
     c.send("CAP END")
     c.expect(r" 001 capper ")

@@ -20,11 +20,12 @@ from geventchat.protocol.message import Message, parse
 _tokens = itertools.count(1)
 
 PLAIN_CAPS = ("message-tags server-time echo-message batch labeled-response cap-notify multi-prefix "
-              "userhost-in-names away-notify extended-join invite-notify setname standard-replies")
-"""What `CAP LS` lists on the plain port of a server that keeps no history and has no TLS listener."""
+              "userhost-in-names away-notify extended-join invite-notify setname standard-replies "
+              "account-notify account-tag sasl=PLAIN,EXTERNAL draft/account-registration=before-connect")
+"""What `CAP LS 302` lists on the plain port of a server that keeps no history and has no TLS listener."""
 
 CAPS = PLAIN_CAPS + " draft/chathistory draft/event-playback draft/message-redaction draft/read-marker"
-"""What `CAP LS` lists on the plain port of a server with its defaults (history on, no TLS), in order."""
+"""What `CAP LS 302` lists on the plain port of a server with its defaults (history on, no TLS), in order."""
 
 
 class Closed(Exception):
@@ -32,9 +33,13 @@ class Closed(Exception):
 
 
 class IrcClient:
-    def __init__(self, address: tuple[str, int], timeout: float = 10.0, tls: ssl.SSLContext | None = None) -> None:
-        """A connection to `address`; over TLS when given a client context (the handshake runs here)."""
-        sock = socket.create_connection(address, timeout=timeout)
+    def __init__(self, address: tuple[str, int], timeout: float = 10.0, tls: ssl.SSLContext | None = None,
+                 source: str | None = None) -> None:
+        """A connection to `address`; over TLS when given a client context (the handshake runs here).
+
+        `source`: the local address to connect from (127.0.0.2 is loopback too: a second address).
+        """
+        sock = socket.create_connection(address, timeout=timeout, source_address=(source, 0) if source else None)
         self.sock = tls.wrap_socket(sock, server_hostname="localhost") if tls is not None else sock
         self.timeout = timeout
         self._buffer = b""

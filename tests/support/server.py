@@ -18,6 +18,9 @@ LISTENING_WEB = re.compile(r"listening on [^ ]+:(\d+) .*\(web\)")
 METRICS = re.compile(r"metrics on (http://[^ /]+:\d+)/metrics")
 SERVER_NAME = "irc.test"
 
+CHEAP_ARGON2 = ("--argon2-time-cost", "1", "--argon2-memory-cost", "8", "--argon2-parallelism", "1")
+"""The cheapest password hashes the flags allow: argon2 is slow on purpose, tests check rules, not cost."""
+
 
 @dataclass
 class ServerProcess:

@@ -56,7 +56,7 @@ def test_cap_negotiation_holds_registration_until_cap_end(chat):
     c = peer(chat)
     assert c.say("CAP LS 302") == [f":irc.test CAP * LS :{CAPS}"]
     assert c.say("NICK carol", "USER carol 0 * :Carol") == []
-    assert c.say("CAP REQ :multi-prefix sasl") == [":irc.test CAP carol NAK :multi-prefix sasl"]
+    assert c.say("CAP REQ :multi-prefix draft/multiline") == [":irc.test CAP carol NAK :multi-prefix draft/multiline"]
     assert c.say("CAP REQ :multi-prefix") == [":irc.test CAP carol ACK :multi-prefix"]
     assert c.say("CAP LIST") == [":irc.test CAP carol LIST :cap-notify multi-prefix"]
     assert numerics(c.say("CAP END"))[0] == "001"

@@ -186,7 +186,7 @@ def test_cap_ls_302_values_and_cap_list(chat):
     c = Peer(chat)
     assert c.say("CAP LS") == [":irc.test CAP * LS :message-tags server-time echo-message batch labeled-response "
                                "cap-notify multi-prefix userhost-in-names away-notify extended-join invite-notify setname "
-                               "standard-replies"]
+                               "standard-replies account-notify account-tag sasl draft/account-registration"]
     c.say("CAP LS 302")
     assert c.say("CAP LIST") == [":irc.test CAP * LIST :cap-notify"]  # 302 turns cap-notify on
 

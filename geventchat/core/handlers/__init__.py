@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..dispatch import Command
-from . import admin, capabilities, channels, history, messaging, queries, registration
+from . import accounts, admin, capabilities, channels, history, messaging, opers, queries, registration
 
 COMMANDS: dict[str, Command] = {
     # getting on and off; allowed before registration
@@ -14,6 +14,8 @@ COMMANDS: dict[str, Command] = {
     "PING": Command(registration.ping, 1, before_registration=True),
     "PONG": Command(registration.pong, 0, before_registration=True),
     "QUIT": Command(registration.quit_, 0, before_registration=True),
+    "AUTHENTICATE": Command(accounts.authenticate, 1, before_registration=True),
+    "REGISTER": Command(accounts.register, 3, before_registration=True),
     "SETNAME": Command(registration.setname, 1),
     # talking
     "PRIVMSG": Command(messaging.privmsg),
@@ -42,6 +44,14 @@ COMMANDS: dict[str, Command] = {
     "TIME": Command(queries.time_),
     "ISON": Command(queries.ison, 1),
     "USERHOST": Command(queries.userhost, 1),
+    # accounts
+    "NICKSERV": Command(accounts.nickserv_command),
+    "NS": Command(accounts.nickserv_command),
     # operators
+    "OPER": Command(opers.oper, 2),
+    "KILL": Command(opers.kill, 1),
+    "WALLOPS": Command(opers.wallops, 1),
+    "KLINE": Command(opers.kline, 1),
+    "UNKLINE": Command(opers.unkline, 1),
     "REHASH": Command(admin.rehash),
 }

@@ -18,6 +18,7 @@ from ..channels import (
     FLAG_MODES, KEY_MODE, LIMIT_MODE, LIST_MODES, STATUS_MODES, Channel, ListEntry, normal_mask, valid_name,
 )
 from ..context import Context, IrcError
+from .opers import WALLOPS
 
 LIST_REPLIES = {
     "b": (N.RPL_BANLIST, N.RPL_ENDOFBANLIST, "End of channel ban list"),
@@ -260,7 +261,8 @@ def mode(ctx: Context, msg: Message) -> None:
     A channel's modes (RFC 2811 4): 324 and 329 when asked; list modes
     without a parameter list their masks; changes need the channel operator
     and are shown to every member as one MODE line. Otherwise the client's
-    own user modes (`+i`).
+    own user modes (`+i`, `+w` to hear WALLOPS; `+o` comes only from OPER,
+    `-o` gives it up).
     """
     target = msg.params[0]
     if target[:1] == "#":
@@ -411,6 +413,10 @@ def _user_mode(ctx: Context, target: str, change: str) -> None:
             applied += char
         else:
             ctx.reply(N.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
+    if "o" not in modes:
+        ctx.session.oper = None
+    if ("w" in modes) != ("w" in user.modes):  # +w: hear WALLOPS
+        (ctx.chat.bus.join if "w" in modes else ctx.chat.bus.part)(user.uid, WALLOPS)
     user.modes = "".join(sorted(modes))
     if applied.strip("+-"):
         ctx.outbox.send(ctx.session, Message("MODE", (user.nick, applied), user.prefix))

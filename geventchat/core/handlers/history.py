@@ -11,7 +11,8 @@ from ...protocol.message import Message
 from ...protocol.names import casefold
 from ..caps import REDACTION
 from ..context import Context, Fail, IrcError
-from ..history import Entry, HistoryStore, Ref, StoreError, parse_ref, parse_timestamp
+from ..accounts import valid_account_name
+from ..history import Entry, HistoryStore, Ref, StoreError, conversation, parse_ref, parse_timestamp
 from ..outbox import server_time
 
 log = logging.getLogger("geventchat")
@@ -25,7 +26,8 @@ def chathistory(ctx: Context, msg: Message) -> None:
     """CHATHISTORY <LATEST|BEFORE|AFTER|AROUND> <target> <ref> <limit> | BETWEEN <target> <ref> <ref> <limit>
     | TARGETS <timestamp> <timestamp> <limit>
 
-    IRCv3 draft/chathistory: the lines of a channel the client is in, in a
+    IRCv3 draft/chathistory: the lines of a channel the client is in (or of
+    its private conversation with a nick, kept between two accounts), in a
     `chathistory` batch, oldest first; only PRIVMSG and NOTICE unless it
     negotiated draft/event-playback. Errors are standard replies.
     """
@@ -77,9 +79,19 @@ def _limit(ctx: Context, sub: str, text: str) -> int:
 
 
 def _readable(ctx: Context, sub: str, target: str) -> str | None:
-    """The folded channel whose history this client may read; None for a user (no private history yet)."""
+    """The history target this client may read: a channel it is in, or its conversation with a nick.
+
+    Private messages are kept only between two accounts, so a client that is
+    not logged in has none. The other end is named by its nick: the account
+    of whoever uses it now, or else the account of that name (an account
+    owns the nick it was registered with).
+    """
     if not target.startswith("#"):
-        return None  # a user, or `*`: private messages are kept only between two accounts
+        mine = ctx.session.account
+        if mine is None or not valid_account_name(target, ctx.chat.config.limits.nicklen):
+            return None
+        other = ctx.chat.registry.find(target)
+        return conversation(mine, other.account if other is not None and other.account else target)
     folded = casefold(target)
     if folded not in ctx.chat.channels_of(ctx.session):
         raise Fail("CHATHISTORY", "INVALID_TARGET", sub, target, "You are not on that channel")
@@ -120,8 +132,9 @@ def redact(ctx: Context, msg: Message) -> None:
     """REDACT <target> <msgid> [:<reason>]
 
     IRCv3 draft/message-redaction: take back one's own PRIVMSG, NOTICE or
-    TAGMSG within --redact-window seconds; the line leaves the history and
-    clients with the capability are told, the sender among them.
+    TAGMSG within --redact-window seconds (an operator: anyone's, at any
+    time); the line leaves the history and clients with the capability are
+    told, the sender among them.
     """
     if len(msg.params) < 2:
         raise IrcError(N.ERR_NEEDMOREPARAMS, "REDACT", "Not enough parameters")
@@ -136,10 +149,11 @@ def redact(ctx: Context, msg: Message) -> None:
     if entry is None or entry.target != casefold(target) or entry.command not in ("PRIVMSG", "NOTICE", "TAGMSG"):
         raise Fail("REDACT", "UNKNOWN_MSGID", target, msgid, "This message does not exist or is too old")
     own = entry.sender == session.uid or (user.account is not None and entry.account == user.account)
-    if not own:
+    operator = chat.is_operator(session)
+    if not own and not operator:
         raise Fail("REDACT", "REDACT_FORBIDDEN", target, msgid, "You are not authorised to delete this message")
     window = chat.config.history.redact_window
-    if ctx.now - entry.time > window:
+    if not operator and ctx.now - entry.time > window:
         raise Fail("REDACT", "REDACT_WINDOW_EXPIRED", target, msgid, str(int(window)),
                    "You can no longer delete this message")
     _stored(lambda: store.redact(msgid), "REDACT", "INTERNAL_ERROR", target, msgid)

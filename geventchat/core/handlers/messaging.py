@@ -6,9 +6,13 @@ from ...protocol import numerics as N
 from ...protocol.message import Message
 from ...protocol.names import casefold
 from ..caps import AWAY_NOTIFY, TAGS
+from .. import nickserv
 from ..channels import PREFIX_STATUS, STATUS_MODES
 from ..context import Context, IrcError
+from ..history import conversation
 from ..outbox import client_tags
+
+NICKSERV = casefold(nickserv.NICK)
 
 
 def privmsg(ctx: Context, msg: Message) -> None:
@@ -16,8 +20,9 @@ def privmsg(ctx: Context, msg: Message) -> None:
 
     A target is a channel (every other member), `@#channel` or `+#channel`
     (its operators, or its voiced members and operators: STATUSMSG), or a
-    nick (that user only). 404 when the channel will not hear the sender
-    (+n from outside, +m unvoiced, banned).
+    nick (that user only), or NickServ. 404 when the channel will not hear
+    the sender (+n from outside, +m unvoiced, banned). Between two logged-in
+    accounts a private line is kept in history.
     """
     _relay(ctx, msg, notice=False)
 
@@ -86,6 +91,12 @@ def _relay(ctx: Context, msg: Message, notice: bool, tags_only: bool = False) ->
                 ctx.outbox.to_channel(channel.folded, line, ctx.now, sender=session, echo=echo, tags=tags,
                                       needs=needs)
             continue
+        if casefold(target) == NICKSERV:
+            if not notice and not tags_only:
+                if echo:
+                    ctx.outbox.send(session, Message(command, (nickserv.NICK, *text), sender.prefix))
+                nickserv.handle(ctx, text[0])  # never relayed, never kept
+            continue
         recipient = chat.registry.find(target)
         if recipient is None:
             if not notice:
@@ -97,7 +108,10 @@ def _relay(ctx: Context, msg: Message, notice: bool, tags_only: bool = False) ->
                 _undeliverable(ctx, command, recipient.nick, why)
             continue
         line = Message(command, (recipient.nick, *text), sender.prefix)
-        ctx.outbox.to_user(recipient.uid, line, ctx.now, sender=session, echo=echo, tags=tags, needs=needs)
+        # kept only between two accounts: only they can read it back
+        kept = conversation(sender.account, recipient.account) if sender.account and recipient.account else None
+        ctx.outbox.to_user(recipient.uid, line, ctx.now, sender=session, echo=echo, tags=tags, needs=needs,
+                           keep_as=kept)
         if recipient.away and not notice and not tags_only:
             ctx.reply(N.RPL_AWAY, recipient.nick, recipient.away)
 

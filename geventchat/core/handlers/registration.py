@@ -8,19 +8,41 @@ from ...protocol import numerics as N
 from ...protocol.message import Message
 from ...protocol.names import casefold, valid_nick
 from ..caps import SETNAME
+from ..accounts import SERVICE_NICKS
 from ..context import Context, Fail, IrcError
+from ..logins import RESERVED
 from ..metrics import QUIT
 
 _USERNAME_UNSAFE = re.compile(r"[^A-Za-z0-9._~-]")
 
 
 def pass_(ctx: Context, msg: Message) -> None:
-    """PASS <password>
+    """PASS <server password> | PASS <account>:<password>
 
-    Accepted and ignored: the server has no password, but clients may send one.
+    Before registration: the server password (--password), or a login to an
+    account for clients that have no SASL (464 when it fails; registering
+    goes on without an account). Both can be given, one PASS each. Any other
+    PASS is ignored, as servers without a password always did.
     """
-    if ctx.session.registered:
+    session = ctx.session
+    if session.registered:
         raise IrcError(N.ERR_ALREADYREGISTERED, "You may not reregister")
+    text = msg.params[0]
+    logins = ctx.chat.logins
+    name, colon, password = text.partition(":")
+    if ctx.chat.config.accounts.password and not session.password_ok:
+        # `account:password` that is not the server password is no failed guess at it
+        if logins.check_server_password(session, text, ctx.now, count_failure=not colon):
+            session.password_ok = True
+            return
+    if not colon or session.account is not None or session.closed is not None:
+        return
+    verdict = logins.check_password(session, name, password, ctx.now, "PASS")
+    if session.closed is not None or session.account is not None:
+        return
+    if not verdict.ok:
+        raise IrcError(N.ERR_PASSWDMISMATCH, f"Password incorrect: {verdict.why()}")
+    logins.log_in(session, verdict.account.name, ctx.now, "PASS")
 
 
 def nick(ctx: Context, msg: Message) -> None:
@@ -38,6 +60,11 @@ def nick(ctx: Context, msg: Message) -> None:
     if wanted == session.nick:
         return
     same_owner = session.nick is not None and casefold(wanted) == casefold(session.nick)
+    if casefold(wanted) in SERVICE_NICKS:
+        raise IrcError(N.ERR_NICKNAMEINUSE, wanted, "Nickname is reserved for a service")
+    if session.registered and not same_owner and ctx.chat.logins.reserved(session, wanted):
+        # before registration the client may still log in first: checked when it registers
+        raise IrcError(N.ERR_NICKNAMEINUSE, wanted, RESERVED)
     if not same_owner and not ctx.chat.registry.claim_nick(wanted, session.uid):
         raise IrcError(N.ERR_NICKNAMEINUSE, wanted, "Nickname is already in use")
     if session.closed is not None:
