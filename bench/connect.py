@@ -24,7 +24,7 @@ def run(server: Server, s: ConnectSettings, gen_cpus: set[int]) -> dict[str, Any
     workers = max(1, min(s.workers, s.clients))
     time.sleep(0.2)
     rss_before = server.rss()
-    with Pool(server.host, server.port, workers, gen_cpus) as pool:
+    with Pool(server.host, server.port, workers, gen_cpus, server.tls) as pool:
         ramp = measure(pool, server, "connect", [
             {"count": n, "prefix": "c", "pending": s.pending, "join": s.join} for n in split(s.clients, workers)])
         registered = ramp.total("registered")

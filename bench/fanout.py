@@ -54,7 +54,7 @@ def _phase(pool: Pool, server: Server, s: FanoutSettings, tag: str, rate: float 
 
 def run(server: Server, s: FanoutSettings, gen_cpus: set[int]) -> dict[str, Any]:
     workers = max(1, min(s.workers, s.clients))
-    with Pool(server.host, server.port, workers, gen_cpus) as pool:
+    with Pool(server.host, server.port, workers, gen_cpus, server.tls) as pool:
         shares = split(s.clients, workers)
         probes = split(min(s.probes, s.clients), workers)
         reg = measure(pool, server, "connect", [

@@ -1,34 +1,51 @@
-"""Start the server under test (or the relay) in its own process, pinned; or name an external one."""
+"""Start the server under test (this checkout's geventchat, another checkout's, or the relay), pinned;
+or name an external one.
+
+Starting a child server (argv, the stderr drain, waiting until it listens,
+stop) is tests/support/spawn.py, shared with the tests; this module adds
+what a measurement needs: limits raised, the process pinned to its CPU, the
+code of another checkout (--baseline), a TLS listener with a throwaway
+certificate (--tls).
+"""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-import signal
-import socket
+import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
-import threading
-import time
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.support.spawn import Spawned, child_env, free_port
 
 from . import procstat
 
-LISTENING = re.compile(rb"listening on [^ ]+:(\d+)")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-BENCH_FLAGS = (
-    "--flood-burst", "1000000", "--flood-rate", "1000000", "--flood-backlog", "1000000",
-    "--max-per-ip", "1000000", "--sendq", str(16 * 1024 * 1024), "--log-level", "WARNING",
+BENCH_LIMITS: tuple[tuple[str, str], ...] = (
+    ("--flood-burst", "1000000"), ("--flood-rate", "1000000"), ("--flood-backlog", "1000000"),
+    ("--ping-flood-burst", "1000000"), ("--ping-flood-rate", "1000000"),
+    ("--max-per-ip", "1000000"), ("--sendq", str(16 * 1024 * 1024)), ("--log-level", "WARNING"),
 )
-"""Limits a public server needs but a load test would trip over, raised for the benchmark."""
+"""Limits a public server needs but a load test would trip over, raised for the benchmark.
+
+A checkout that does not know one of these flags (an older revision) is run
+without it: its --help says which it knows.
+"""
 
 FLAGS_NOTE = (
     "geventchat runs with flood control and per-IP limits raised by flags "
-    "(--flood-burst/--flood-rate/--flood-backlog 1000000, --max-per-ip 1000000), "
-    "--sendq 16 MiB, --max-clients sized to the test, --log-level WARNING"
+    "(--flood-burst/--flood-rate/--flood-backlog 1000000, --ping-flood-burst/--ping-flood-rate 1000000, "
+    "--max-per-ip 1000000), --sendq 16 MiB, --max-clients sized to the test, --log-level WARNING, "
+    "and its --data-dir (history) in a throwaway directory"
 )
+
+FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
 
 
 @dataclass
@@ -39,14 +56,19 @@ class Server:
     host: str
     port: int
     pid: int | None = None
-    proc: subprocess.Popen | None = None
+    child: Spawned | None = None
     pinned: bool = False
-    log: deque = field(default_factory=lambda: deque(maxlen=50))
     also: tuple[int, ...] = ()  # more processes of the same server (workers, its Redis): summed
+    tls: ssl.SSLContext | None = None  # the clients speak TLS, trusting what this context trusts
+    data_dir: str | None = None  # a throwaway --data-dir, removed once the server has stopped
 
     @property
     def pids(self) -> tuple[int, ...]:
         return ((self.pid,) if self.pid else ()) + self.also
+
+    @property
+    def log(self) -> list[str]:
+        return list(self.child.log) if self.child is not None else []
 
     def cpu(self) -> float | None:
         return sum(map(procstat.cpu_seconds, self.pids)) if self.pids else None
@@ -55,82 +77,115 @@ class Server:
         return sum(map(procstat.rss_kib, self.pids)) if self.pids else None
 
     def alive(self) -> bool:
-        return self.proc is None or self.proc.poll() is None
+        return self.child is None or self.child.alive()
 
     def stop(self) -> None:
         """Stop a server we started (by its pid); an external one is left alone."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
+        if self.child is not None:
+            self.child.stop()
+        if self.data_dir is not None:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
-def free_port() -> int:
-    """A loopback port nobody listens on now (the server quiet at WARNING never prints its port)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+@dataclass(frozen=True)
+class Checkout:
+    """The geventchat code to run: this checkout's, or an earlier revision's (--baseline)."""
+
+    root: str
+    name: str  # the server's name in the tables
+    flags: frozenset[str]  # what its --help lists
+    args: tuple[str, ...] = ()  # more flags for this server (bin/bench --server-args)
+
+    @classmethod
+    def load(cls, root: str, name: str) -> Checkout:
+        """Check that `root` holds a geventchat this Python runs, and learn its flags; ValueError if not."""
+        root = os.path.abspath(root)
+        if not os.path.isfile(os.path.join(root, "geventchat", "__init__.py")):
+            raise ValueError(f"{root} is not a geventchat checkout (no geventchat/__init__.py)")
+        probe = ("import sys, geventchat; print(geventchat.__file__); "
+                 "sys.argv = ['chat-server', '--help']; import runpy; runpy.run_module('geventchat', run_name='__main__')")
+        run = subprocess.run([sys.executable, "-c", probe], cwd=root, env=child_env([root]), capture_output=True,
+                             text=True, timeout=60, stdin=subprocess.DEVNULL)
+        origin, _, usage = run.stdout.partition("\n")
+        if not origin.startswith(os.path.join(root, "")):
+            why = (run.stderr.strip().splitlines() or ["no error"])[-1]
+            raise ValueError(f"{root}: {sys.executable} does not run the geventchat there "
+                             f"(it imports {origin or 'nothing'}: {why})")
+        flags = frozenset(FLAG.findall(usage))
+        if "--port" not in flags:
+            raise ValueError(f"{root}: `python -m geventchat --help` lists no --port:\n{usage}{run.stderr}")
+        return cls(root, name, flags)
+
+    def limits(self) -> tuple[list[str], list[str]]:
+        """(the bench's limit flags this checkout knows, as argv; the names of those it does not)."""
+        known = [part for flag, value in BENCH_LIMITS if flag in self.flags for part in (flag, value)]
+        return known, [flag for flag, _ in BENCH_LIMITS if flag not in self.flags]
 
 
-def _accepting(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1.0) as sock:
-            sock.sendall(b"QUIT\r\n")
-        return True
-    except OSError:
-        return False
+@functools.cache
+def this_checkout() -> Checkout:
+    return Checkout.load(ROOT, "geventchat")
 
 
-def _spawn(name: str, argv: list[str], cpus: set[int], timeout: float = 20.0, port: int | None = None) -> Server:
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
-    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=path)
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, env=env)
-    pinned = procstat.pin(proc.pid, cpus)
-    known = port
-    log: deque = deque(maxlen=50)
-    found = threading.Event()
-    port: list[int] = []
-
-    def drain() -> None:  # the pipe must never fill, or the server would block on its log
-        for line in proc.stderr:
-            log.append(line.decode(errors="replace").rstrip())
-            match = LISTENING.search(line)
-            if match and not port:
-                port.append(int(match.group(1)))
-                found.set()
-        found.set()
-
-    threading.Thread(target=drain, daemon=True).start()
-    if known is not None:
-        deadline = time.monotonic() + timeout
-        while proc.poll() is None and time.monotonic() < deadline and not _accepting(known):
-            time.sleep(0.05)
-        if _accepting(known):
-            port.append(known)
-            found.set()
-    if not found.wait(timeout) or not port:
-        proc.kill()
-        proc.wait()
-        raise RuntimeError(f"{name} did not start:\n" + "\n".join(log))
-    return Server(name, "127.0.0.1", port[0], proc.pid, proc, pinned, log)
-
-
-def start_geventchat(cpus: set[int], max_clients: int, extra: tuple[str, ...] = ()) -> Server:
+def start_geventchat(cpus: set[int], max_clients: int, extra: tuple[str, ...] = (),
+                     checkout: Checkout | None = None, tls: TlsSetup | None = None) -> Server:
+    """geventchat pinned to `cpus`, limits raised; with `tls`, measured through its TLS listener."""
+    checkout = checkout or this_checkout()
     port = free_port()
+    limits, _ = checkout.limits()
     argv = [sys.executable, "-m", "geventchat", "--host", "127.0.0.1", "--port", str(port),
-            "--server-name", "geventchat.bench", "--data-dir", tempfile.mkdtemp(prefix="geventchat-bench-"),
-            *BENCH_FLAGS, "--max-clients", str(max_clients), *extra]
-    return _spawn("geventchat", argv, cpus, port=port)
+            "--server-name", "geventchat.bench", *limits, "--max-clients", str(max_clients), *extra,
+            *checkout.args]
+    data_dir = None
+    if "--data-dir" in checkout.flags and "--data-dir" not in checkout.args:
+        data_dir = tempfile.mkdtemp(prefix="bench-data-")  # history and the like: never the user's own
+        argv += ["--data-dir", data_dir]
+    ports = [port]
+    name = checkout.name
+    if tls is not None:
+        if "--tls-port" not in checkout.flags:
+            raise ValueError(f"{checkout.root}: this geventchat has no TLS listener (no --tls-port)")
+        ports.append(free_port())
+        argv += ["--tls-port", str(ports[1]), "--tls-cert", tls.cert, "--tls-key", tls.key]
+        name += "-tls"
+    # the server is quiet at WARNING, so it is probed on its ports rather than read from its log;
+    # cwd: `python -m` puts the working directory first on sys.path, before PYTHONPATH
+    child = Spawned(argv, name=name, pythonpath=[checkout.root], cwd=checkout.root, keep_lines=50)
+    server = Server(name, "127.0.0.1", ports[-1], child.pid, child, procstat.pin(child.pid, cpus),
+                    tls=tls.client if tls is not None else None, data_dir=data_dir)
+    try:
+        child.wait_accepting(ports)
+    except RuntimeError:
+        server.stop()
+        raise
+    return server
 
 
 def start_relay(cpus: set[int]) -> Server:
-    return _spawn("relay", [sys.executable, "-m", "bench.relay", "--host", "127.0.0.1", "--port", "0"], cpus)
+    argv = [sys.executable, "-m", "bench.relay", "--host", "127.0.0.1", "--port", "0"]
+    child = Spawned(argv, name="relay", pythonpath=[ROOT], cwd=ROOT, keep_lines=50)
+    pinned = procstat.pin(child.pid, cpus)
+    port = child.wait_listening("plain")
+    return Server("relay", "127.0.0.1", port, child.pid, child, pinned)
+
+
+@dataclass
+class TlsSetup:
+    """A throwaway certificate for the server (PEM files) and a client context that trusts it."""
+
+    cert: str
+    key: str
+    client: ssl.SSLContext
+
+    @classmethod
+    def make(cls, folder: str) -> TlsSetup:
+        try:
+            from tests.support.tls import make_tls_files
+        except ImportError as error:
+            raise ValueError(f"--tls needs trustme for its throwaway certificate ({error}); "
+                             "bin/bench installs it") from None
+        files = make_tls_files(Path(folder))
+        return cls(str(files.cert), str(files.key), files.client_context())
 
 
 def external(address: str, pids: list[int]) -> Server:

@@ -5,6 +5,12 @@ worker runs the command to completion (or to its deadline) and answers with
 exact counts and its own CPU time. Receiving is counting: lines are not
 parsed, except on a few probe clients that read each message's send time for
 latency, so the generator stays cheap next to the server it measures.
+
+With TLS (`bin/bench --tls`) the same clients speak TLS over the same
+non-blocking sockets: the handshake advances on socket events, a read
+drains what OpenSSL has decrypted (`pending()`), and a write that OpenSSL
+could not finish (want-write, or want-read) is retried with the same bytes
+once the socket is ready.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import errno
 import multiprocessing
 import select
 import socket
+import ssl
 import time
 import traceback
 from array import array
@@ -23,7 +30,13 @@ from . import procstat
 
 RECV_SIZE = 65536  # under glibc's mmap threshold: no mmap/munmap per recv
 IN, OUT = select.EPOLLIN, select.EPOLLOUT
-CONNECTING, REGISTERING, READY, QUITTING, CLOSED = range(5)
+CONNECTING, REGISTERING, READY, QUITTING, CLOSED, HANDSHAKING = range(6)
+QUIET = 30.0
+"""Seconds with nothing arriving after which a phase's missing lines count as lost. Long: on a
+shared machine a starved server may take seconds for one turn of its loop (each reader relays
+a whole read, a few hundred lines to every member, before any flush), and that is slow, not loss."""
+TLS_WRITE = 16384  # plaintext per TLS write: one record
+TLS_READS = 16  # TLS records read per readable event before epoll is asked again
 POLL_MAX = 0.05  # seconds: how often a loop re-checks its deadline
 now_ns = time.monotonic_ns
 monotonic = time.monotonic
@@ -32,7 +45,7 @@ monotonic = time.monotonic
 class Client:
     """One IRC connection as the generator sees it: counters, no parsed state."""
 
-    __slots__ = ("sock", "fd", "nick", "state", "partial", "out", "hits", "probe", "synced", "ponged")
+    __slots__ = ("sock", "fd", "nick", "state", "partial", "out", "hits", "probe", "synced", "ponged", "retry")
 
     def __init__(self, sock: socket.socket, nick: bytes, probe: bool) -> None:
         self.sock = sock
@@ -45,14 +58,19 @@ class Client:
         self.probe = probe
         self.synced = False
         self.ponged = False
+        self.retry = 0  # TLS: bytes of a write OpenSSL has begun and must be given again
 
 
 class Worker:
     """One process's share of the clients and the loop that drives them."""
 
-    def __init__(self, index: int, host: str, port: int) -> None:
+    def __init__(self, index: int, host: str, port: int, tls: ssl.SSLContext | None = None) -> None:
         self.index = index
         self.address = (host, port)
+        self.tls = tls
+        if tls is not None:
+            self._send = self._send_tls
+            self._read = self._read_tls
         self.ep = select.epoll()
         self.clients: dict[int, Client] = {}  # fd -> client, every open socket
         self.lobby: list[Client] = []  # registered clients kept for fanout/connect
@@ -125,10 +143,21 @@ class Worker:
             if client.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
                 self._close(client)
                 return
+            if self.tls is not None:
+                client.sock = self.tls.wrap_socket(client.sock, server_hostname=self.address[0],
+                                                   do_handshake_on_connect=False)
+                client.state = HANDSHAKING
+                self._handshake(client)
+                return
             client.state = REGISTERING
             self.ep.modify(client.fd, IN)
-            nick = client.nick
-            self._send(client, b"NICK %s\r\nUSER %s 0 * :bench client\r\n" % (nick, nick))
+            self._register(client)
+            return
+        if client.state == HANDSHAKING:
+            self._handshake(client)
+            return
+        if self.tls is not None:
+            self._flush_tls(client)
             return
         try:
             sent = client.sock.send(client.out)
@@ -141,13 +170,107 @@ class Worker:
         if not client.out:
             self.ep.modify(client.fd, IN)
 
-    def _on_readable(self, client: Client) -> None:
+    def _register(self, client: Client) -> None:
+        nick = client.nick
+        self._send(client, b"NICK %s\r\nUSER %s 0 * :bench client\r\n" % (nick, nick))
+
+    # --- TLS ------------------------------------------------------------------
+    def _handshake(self, client: Client) -> None:
+        """One step of the client's TLS handshake; registration starts once it is done."""
         try:
-            data = client.sock.recv(RECV_SIZE)
-        except BlockingIOError:
+            client.sock.do_handshake()
+        except ssl.SSLWantReadError:
+            self.ep.modify(client.fd, IN)
             return
-        except OSError:
+        except ssl.SSLWantWriteError:
+            self.ep.modify(client.fd, IN | OUT)
+            return
+        except OSError:  # ssl.SSLError included: a handshake that failed
             self._close(client)
+            return
+        client.state = REGISTERING
+        self.ep.modify(client.fd, IN)
+        self._register(client)
+
+    def _send_tls(self, client: Client, data: bytes) -> None:
+        if client.state == CLOSED:
+            return
+        waiting = bool(client.out)
+        client.out += data
+        if not waiting:
+            self._flush_tls(client)
+
+    def _flush_tls(self, client: Client) -> None:
+        """Write what is queued, a record at a time, until OpenSSL needs the socket to be ready.
+
+        A write OpenSSL has begun must be given again with at least the same
+        bytes (`retry`): the queue only grows at its end, so its head is them.
+        """
+        out, sock = client.out, client.sock
+        waited = client.retry
+        while out:
+            size = max(client.retry, min(len(out), TLS_WRITE))
+            try:
+                sent = sock.send(out[:size])
+            except ssl.SSLWantWriteError:
+                client.retry = size
+                self.ep.modify(client.fd, IN | OUT)
+                return
+            except ssl.SSLWantReadError:  # OpenSSL must read first: retried when readable
+                client.retry = size
+                self.ep.modify(client.fd, IN)
+                return
+            except OSError:
+                self._close(client)
+                return
+            client.retry = 0
+            del out[:sent]
+        if waited:
+            self.ep.modify(client.fd, IN)
+
+    def _read_tls(self, client: Client) -> bytes | None:
+        """Records decrypted until OpenSSL wants more bytes from the socket (b"": closed; None: nothing yet).
+
+        What OpenSSL has already decrypted (`pending()`) is never left behind:
+        epoll would not say so, since those bytes have left the socket.
+        """
+        sock = client.sock
+        chunks: list[bytes] = []
+        while len(chunks) < TLS_READS or sock.pending():
+            try:
+                data = sock.recv(RECV_SIZE)
+            except ssl.SSLWantReadError:
+                break
+            except ssl.SSLWantWriteError:  # OpenSSL must write first (a key update)
+                self.ep.modify(client.fd, IN | OUT)
+                break
+            except OSError:
+                return b""
+            if not data:
+                if chunks:
+                    break  # the close is seen on the next event
+                return b""
+            chunks.append(data)
+        if client.retry and client.out:
+            self._flush_tls(client)  # a write that waited for a read
+        return b"".join(chunks) if chunks else None
+
+    # --- reading ----------------------------------------------------------------
+    def _read(self, client: Client) -> bytes | None:
+        """What arrived (b"" once the peer has closed, or on an error); None when nothing is there now."""
+        try:
+            return client.sock.recv(RECV_SIZE)
+        except BlockingIOError:
+            return None
+        except OSError:
+            return b""
+
+    def _on_readable(self, client: Client) -> None:
+        if client.state == HANDSHAKING:
+            self._handshake(client)
+            return
+        data = self._read(client)
+        if data is None:
             return
         if not data:
             self._close(client)
@@ -296,7 +419,7 @@ class Worker:
                 "joins": self.joins, "seconds": monotonic() - started}
 
     def cmd_phase(self, tag: str, senders: int, per_sender: int, total: int, rate: float | None,
-                  pad: int = 16, timeout: float = 60.0, quiet: float = 5.0) -> dict[str, Any]:
+                  pad: int = 16, timeout: float = 60.0, quiet: float = QUIET) -> dict[str, Any]:
         """Senders send `per_sender` messages each (paced at `rate` msg/s, or flat out when None);
         every registered client expects all `total` messages of the phase but its own."""
         members = [c for c in self.lobby if c.state == READY]
@@ -392,9 +515,9 @@ class Worker:
         return {}
 
 
-def _worker_main(conn: Any, index: int, host: str, port: int, cpus: set[int]) -> None:
+def _worker_main(conn: Any, index: int, host: str, port: int, cpus: set[int], tls: ssl.SSLContext | None) -> None:
     procstat.pin(0, cpus)
-    worker = Worker(index, host, port)
+    worker = Worker(index, host, port, tls)
     while True:
         command, kwargs = conn.recv()
         if command == "stop":
@@ -412,12 +535,17 @@ def _worker_main(conn: Any, index: int, host: str, port: int, cpus: set[int]) ->
 
 @dataclass
 class Pool:
-    """Worker processes, each with its share of the clients; commands go to all at once."""
+    """Worker processes, each with its share of the clients; commands go to all at once.
+
+    With `tls` every client speaks TLS, trusting what that context trusts
+    (the workers are forked, so the context is inherited, not pickled).
+    """
 
     host: str
     port: int
     workers: int
     cpus: set[int]
+    tls: ssl.SSLContext | None = None
 
     def __post_init__(self) -> None:
         ctx = multiprocessing.get_context("fork")
@@ -425,7 +553,7 @@ class Pool:
         self._procs = []
         for index in range(self.workers):
             ours, theirs = ctx.Pipe()
-            proc = ctx.Process(target=_worker_main, args=(theirs, index, self.host, self.port, self.cpus),
+            proc = ctx.Process(target=_worker_main, args=(theirs, index, self.host, self.port, self.cpus, self.tls),
                                daemon=True)
             proc.start()
             theirs.close()

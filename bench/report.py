@@ -36,21 +36,16 @@ def _fmt(value: float | None, spec: str) -> str:
     return format(value, spec)
 
 
-def table(title: str, rows: list[Row], runs: list[dict[str, Any]], reference: str | None) -> str:
-    """One column per server, then ours/reference for each server that is not the reference."""
-    names = [r["server"] for r in runs]
-    ref = next((r for r in runs if r["server"] == reference), None)
-    others = [r for r in runs if r is not ref]
-    head = [title] + names + ([f"{r['server']}/{reference}" for r in others] if ref else [])
+def table(title: str, rows: list[Row], runs: list[dict[str, Any]], ratios: list[tuple[str, str]]) -> str:
+    """One column per server, then one per ratio `mine/theirs` (server names) asked for."""
+    named = {r["server"]: r for r in runs}
+    head = [title] + [r["server"] for r in runs] + [f"{mine}/{theirs}" for mine, theirs in ratios]
     body = []
     for label, get, spec in rows:
-        values = [get(r) for r in runs]
-        line = [label] + [_fmt(v, spec) for v in values]
-        if ref is not None:
-            base = get(ref)
-            for r in others:
-                mine = get(r)
-                line.append(f"{mine / base:.2f}x" if mine is not None and base else "-")
+        line = [label] + [_fmt(get(r), spec) for r in runs]
+        for mine, theirs in ratios:
+            value, base = get(named[mine]), get(named[theirs])
+            line.append(f"{value / base:.2f}x" if value is not None and base else "-")
         body.append(line)
     widths = [max(len(row[i]) for row in [head] + body) for i in range(len(head))]
     out = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))

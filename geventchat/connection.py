@@ -51,15 +51,17 @@ def _ignore() -> None:
 class SendQueue:
     """Outgoing bytes for one client: put() never blocks; the owner takes batches to send.
 
-    put() runs once per delivered line, so it does the least: append, tell the
-    owner on the first item (on_ready), and count bytes only once the queue
-    is long enough to have passed the limit (a line is at most `max_line`
-    bytes: 512, or more for a client whose capabilities put tags in front);
-    the count is exact when it runs, so the overflow is caught at the very put
-    that causes it. A closed queue's puts go to _DISCARD: no flag to test.
+    put() runs once per delivered line, so it does the least: append and one
+    comparison. The slow path runs on the first item (to tell the owner,
+    on_ready: an empty queue waits for length 1) and once the queue is long
+    enough to have passed the limit (a line is at most `max_line` bytes: 512,
+    or more for a client whose capabilities put tags in front), where it
+    counts bytes; the count is exact when it runs, so the overflow is caught
+    at the very put that causes it. A closed queue's puts go to _DISCARD: no
+    flag to test.
     """
 
-    __slots__ = ("_items", "_rest", "_counted", "_bytes", "_check_at", "limit", "max_line", "closed",
+    __slots__ = ("_items", "_rest", "_counted", "_bytes", "_check_at", "_empty_at", "limit", "max_line", "closed",
                  "_on_overflow", "_on_ready", "on_full")
 
     def __init__(self, limit: int, on_overflow: Callable[[], None], on_ready: Callable[[], None]) -> None:
@@ -68,7 +70,8 @@ class SendQueue:
         self._counted = 0  # items whose bytes are summed in _bytes
         self._bytes = 0
         self.max_line = MAX_LINE  # the longest item put() may be given
-        self._check_at = limit // MAX_LINE + 1  # queue length at which the limit could be passed
+        self._check_at = 1  # queue length for the slow path: the first item, or where the limit could be passed
+        self._empty_at = limit // MAX_LINE + 1  # after the first item of an empty queue: where it could be passed
         self.limit = limit
         self.closed = False
         self._on_overflow = on_overflow
@@ -78,13 +81,14 @@ class SendQueue:
     def put(self, data: bytes) -> None:
         items = self._items
         items.append(data)
-        count = len(items)
-        if count >= self._check_at:
-            self._check(items, count)
-        elif count == 1:
-            self._on_ready()
+        if len(items) >= self._check_at:
+            self._check(items, len(items))
 
     def _check(self, items: list[bytes], count: int) -> None:
+        if count == 1 and self._empty_at > 1:  # the first item cannot pass the limit: tell the owner
+            self._check_at = self._empty_at
+            self._on_ready()
+            return
         size = self._bytes + sum(map(len, items[self._counted:]))
         if size > self.limit and self.on_full is not None:
             # Only output the client does not take counts: a big reply (WHO on
@@ -107,8 +111,7 @@ class SendQueue:
         """Everything queued, as one bytes; None when there is nothing (for now, or for good once closed)."""
         items = self._items
         if items:
-            self._items, self._counted, self._bytes = [], 0, 0
-            self._check_at = self.limit // self.max_line + 1
+            self._items, self._counted, self._bytes, self._check_at = [], 0, 0, 1
             return b"".join(items)
         if self._rest:
             rest, self._rest = self._rest, []
@@ -118,7 +121,9 @@ class SendQueue:
     def set_max_line(self, size: int) -> None:
         """The client's capabilities changed how long a line it may be sent."""
         self.max_line = size
-        self._check_at = self._counted + (self.limit - self._bytes) // size + 1
+        self._empty_at = self.limit // size + 1
+        if self._items:  # an empty queue still waits for its first item
+            self._check_at = self._counted + (self.limit - self._bytes) // size + 1
 
     def close(self) -> None:
         """No more puts; what is queued is still taken."""

@@ -94,13 +94,18 @@ class LocalBus:
                 line = delivery.line(view)
                 if line is None:
                     continue
-                # the hot loop of the server, one call per delivered line: the
-                # sender is left out by identity rather than by comparing uids
-                skip = members.get(skip_uid) if skip_uid is not None else None
-                for deliver in members.values():
-                    if deliver is not skip:
+                # the hot loop of the server, one call per delivered line and
+                # no test per recipient: the sender is taken out for the loop
+                # and put back after it (at the end: the order of a channel's
+                # members means nothing)
+                skip = members.pop(skip_uid, None) if skip_uid is not None else None
+                try:
+                    for deliver in members.values():
                         deliver(line)
-                count += len(members) - (skip is not None)
+                finally:
+                    if skip is not None:
+                        members[skip_uid] = skip
+                count += len(members) - (skip is not None)  # the sender is back in by now
             return count
         if channels:
             return self._publish_once(delivery)

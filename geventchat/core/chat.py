@@ -193,11 +193,54 @@ class Chat:
         again with no new lines. While one is held no more is read, so the
         lines still waiting are those of the last read; past the backlog
         limit the client is closed with `Excess flood`.
+
+        This runs for every line a client sends, so the usual case (nothing
+        held, nothing waiting) takes the lines straight from the transport's
+        list; only once one must wait do the rest go to the session's inbox.
         """
         inbox = session.inbox
         if lines:
             self.metrics.received(len(lines))
+        if session.held is not None or inbox:
             inbox.extend(lines)
+            return self._run_waiting(session, now)
+        flood_delay, handle = self.flood_delay, self.handle
+        rest = iter(lines)
+        for raw in rest:
+            if session.closed is not None:
+                break
+            if raw is TOO_LONG:
+                msg, command = TOO_LONG, ""
+            else:
+                try:
+                    msg = parse(raw)
+                except ParseError:
+                    if not raw:
+                        continue
+                    msg = NOTHING
+                command = msg.command
+            delay = flood_delay(session, command, now)
+            if delay:
+                inbox.extend(rest)
+                return self._hold(session, msg, now, delay)
+            if msg is TOO_LONG:
+                self.too_long(session)
+            else:
+                handle(session, msg, now)
+        return 0.0
+
+    def _hold(self, session: Session, msg: Message | TooLong, now: float, delay: float) -> float:
+        """`msg` waits out its flood delay; past the backlog of lines waiting behind it, the client is closed."""
+        if len(session.inbox) >= self.config.flood.backlog:
+            self.quit(session, EXCESS_FLOOD, now)
+            session.inbox.clear()
+            return 0.0
+        session.held = (msg, now + delay)
+        return delay
+
+    def _run_waiting(self, session: Session, now: float) -> float:
+        """The held line once its time has come, then the inbox, until one must wait again."""
+        inbox = session.inbox
         while session.closed is None:
             held = session.held
             if held is not None:
@@ -217,11 +260,7 @@ class Chat:
                         continue
                 delay = self.flood_delay(session, msg.command if msg is not TOO_LONG else "", now)
                 if delay:
-                    if len(inbox) >= self.config.flood.backlog:
-                        self.quit(session, EXCESS_FLOOD, now)
-                        break
-                    session.held = (msg, now + delay)
-                    return delay
+                    return self._hold(session, msg, now, delay)
             if msg is TOO_LONG:
                 self.too_long(session)
             else:

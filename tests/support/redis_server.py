@@ -15,18 +15,14 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
+from .spawn import free_port
+
 START_TIMEOUT = 10.0
 
 
 def find_redis_server() -> str | None:
     return shutil.which("redis-server") or next(
         (p for p in ("/usr/bin/redis-server", "/usr/sbin/redis-server") if os.access(p, os.X_OK)), None)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _ping(port: int) -> bool:
@@ -53,7 +49,7 @@ class RedisServer:
     def start(self) -> None:
         for _ in range(5):
             if not self.port:
-                self.port = _free_port()
+                self.port = free_port()
             if self._launch():
                 return
             self.port = 0

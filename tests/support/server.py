@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from dataclasses import dataclass, field
 
-LISTENING = re.compile(r"listening on [^ ]+:(\d+)")
-LISTENING_TLS = re.compile(r"listening on [^ ]+:(\d+) .*\(tls\)")
+from .spawn import LISTENING_TLS, Spawned
+
 LISTENING_WEB = re.compile(r"listening on [^ ]+:(\d+) .*\(web\)")
 METRICS = re.compile(r"metrics on (http://[^ /]+:\d+)/metrics")
 SERVER_NAME = "irc.test"
@@ -22,12 +18,14 @@ CHEAP_ARGON2 = ("--argon2-time-cost", "1", "--argon2-memory-cost", "8", "--argon
 """The cheapest password hashes the flags allow: argon2 is slow on purpose, tests check rules, not cost."""
 
 
-@dataclass
-class ServerProcess:
-    proc: subprocess.Popen
-    port: int
-    log: list[str] = field(default_factory=list)
-    host: str = "127.0.0.1"
+class ServerProcess(Spawned):
+    """The server under test: where it listens, and its log to match against."""
+
+    host = "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        return self.listening["plain"]
 
     @property
     def address(self) -> tuple[str, int]:
@@ -64,16 +62,6 @@ class ServerProcess:
             time.sleep(0.02)
         raise AssertionError(f"no log line matching {pattern!r} in:\n{self.log_text()}")
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        return self.proc.returncode
-
 
 def start_server(*flags: str, timeout: float = 20.0, server_name: str = SERVER_NAME,
                  defaults: bool = True) -> ServerProcess:
@@ -89,28 +77,9 @@ def start_server(*flags: str, timeout: float = 20.0, server_name: str = SERVER_N
     if defaults:
         argv += ["--host", "127.0.0.1", "--port", "0", "--server-name", server_name]
     argv += flags
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, env=env, text=True, errors="replace")
-    log: list[str] = []
-    port_found = threading.Event()
-    port_box: list[int] = []
-
-    def drain() -> None:
-        for line in proc.stderr:
-            log.append(line.rstrip("\n"))
-            match = LISTENING.search(line)
-            if match and not port_box:
-                port_box.append(int(match.group(1)))
-                port_found.set()
-        port_found.set()
-
-    threading.Thread(target=drain, daemon=True).start()
-    if not port_found.wait(timeout) or not port_box:
-        proc.kill()
-        proc.wait()
-        raise RuntimeError("server did not start:\n" + "\n".join(log))
-    return ServerProcess(proc, port_box[0], log)
+    server = ServerProcess(argv)
+    server.wait_listening("plain", timeout)
+    return server
 
 
 def run_once(*args: str, timeout: float = 20.0) -> subprocess.CompletedProcess:

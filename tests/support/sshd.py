@@ -14,12 +14,13 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from .spawn import free_port
 
 SSHD = "/usr/sbin/sshd"
 
@@ -65,9 +66,7 @@ def start_sshd(timeout: float = 10.0) -> Sshd:
     for name in ("host_key", "id"):
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(folder / name)], check=True)
     (folder / "authorized_keys").write_text((folder / "id.pub").read_text())
-    with socket.socket() as probe:  # a free loopback port (sshd cannot be asked for port 0 and tell)
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # sshd cannot be asked for port 0 and tell
     argv = [SSHD, "-D", "-e", "-f", "/dev/null", "-o", f"Port={port}", "-o", "ListenAddress=127.0.0.1",
             "-o", f"HostKey={folder / 'host_key'}", "-o", f"AuthorizedKeysFile={folder / 'authorized_keys'}",
             "-o", "PidFile=none", "-o", "StrictModes=no", "-o", "UsePAM=no", "-o", "PasswordAuthentication=no",

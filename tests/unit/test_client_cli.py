@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 
 import pytest
 
 from curses_client.cli import config_from_args, main
+from tests.support.spawn import free_port
 
 PURE = ["editor", "wrap", "state", "incoming", "commands", "session", "connection", "linemode", "termkeys",
         "keys", "paste", "pacing", "statusbar", "refusal", "address", "tls", "config", "resolve", "termout"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.parametrize("argv, says", [

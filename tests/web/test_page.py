@@ -8,7 +8,6 @@ Screenshots land in test-artifacts/screenshots/.
 from __future__ import annotations
 
 import signal
-import socket
 import time
 
 import pytest
@@ -18,6 +17,7 @@ from selenium.webdriver.common.keys import Keys
 from tests.support.browser import console_errors, screenshot, wait_for
 from tests.support.client import IrcClient
 from tests.support.server import start_server
+from tests.support.spawn import free_port
 
 
 @pytest.fixture(scope="module")
@@ -188,12 +188,6 @@ def test_lines_said_before_the_page_opened_are_history_and_scrolling_up_brings_o
     assert shown == [str(i) for i in range(80)]  # every line once, in order: nothing twice, nothing missing
     screenshot(page, "5-history")
     assert console_errors(page) == []
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_after_the_server_is_killed_and_restarted_the_page_reconnects_and_shows_what_it_missed(page, tmp_path):
