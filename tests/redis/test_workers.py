@@ -134,10 +134,10 @@ def test_a_killed_workers_users_are_freed_at_once_by_the_worker_started_in_its_p
             again.send(f"NICK {c.nick}", "USER user 0 * :Real Name")
             assert again.expect(r" (001|433) ").split()[1] == "001"
         deadline = time.monotonic() + 10
-        while not any("listening on" in line for line in server.log[log_mark:]):  # the new worker is up
+        while not any("listening on" in line for line in list(server.log)[log_mark:]):  # the new worker is up
             assert time.monotonic() < deadline, server.log_text()
             time.sleep(0.05)
-        after = server.log[log_mark:]
+        after = list(server.log)[log_mark:]
         joined = next(i for i, line in enumerate(after) if f"node {name} joined" in line)
         listening = next(i for i, line in enumerate(after) if "listening on" in line)
         assert joined < listening  # the new worker took connections only once it was on the network
