@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(slots=True, eq=False)
@@ -31,7 +31,7 @@ class Item:
     seqs: tuple[int, ...] = ()  # per stream, given once per epoch when first written
     epoch: str = ""
     at: float = 0.0  # when it was made (pending) or written (sent)
-    size: int = field(default=0)
+    size: int = 0  # bytes it holds, roughly: the message and a little per stream (given by the hot path)
 
     def __post_init__(self) -> None:
         if not self.size:

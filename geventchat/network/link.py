@@ -315,6 +315,7 @@ class RedisLink:
         block = int(self.settings.redis_poll * 1000)
         pool = self._reader.connection_pool
         conn = pool.get_connection("XREAD")
+        own = self.identity.name.encode()
         try:
             conn.send_command("CLIENT", "ID")
             me = conn.read_response()
@@ -328,7 +329,7 @@ class RedisLink:
                 else:
                     wait = ("XREAD", "COUNT", 1, "BLOCK", block, "STREAMS", *keys, *("$" for _ in keys))
                     conn.send_packed_command(conn.pack_commands([read, wait]))
-                entries, whole = self.order.order(_stream_reply(conn.read_response()), count)
+                entries, whole = self.order.order(conn.read_response(), count, own)
                 if not catching_up and not whole:
                     self.redis.client_unblock(me)  # more is waiting: no need to wait
                 self.on_entries(entries, whole and not entries)
@@ -344,18 +345,3 @@ class RedisLink:
         finally:
             pool.release(conn)
 
-
-def _stream_reply(reply) -> list:
-    """A raw XREAD reply (RESP2 list or RESP3 map) as [(stream, [(id, fields dict)...])...]."""
-    if not reply:
-        return []
-    pairs = reply.items() if isinstance(reply, dict) else reply
-    out = []
-    for stream, items in pairs:
-        entries = []
-        for entry_id, fields in items:
-            if not isinstance(fields, dict):
-                fields = dict(zip(fields[::2], fields[1::2]))
-            entries.append((entry_id, fields))
-        out.append((stream, entries))
-    return out

@@ -28,7 +28,7 @@ from .keys import Keys
 from .backlog import Item
 from .link import DEAD, TAKEN, RedisLink
 from .liveness import Liveness
-from .reader import NETWORK, Entry, Key
+from .reader import EPOCH, MESSAGE, NETWORK, ORIGIN, SEQ, Entry, Key
 from .records import default_node_name, from_record, uid_prefix
 from .redis_accounts import RedisAccounts
 from .redis_bus import RedisBus
@@ -67,7 +67,6 @@ class NetworkNode:
         self.repair_nodes: list = []
         self.cut_off = False  # declared dead and split: later entries change the mirror silently
         self.missed: list = []  # lines said while we were cut off, for our users after the netjoin
-        self._origin = name.encode()
         self._beat: gevent.Greenlet | None = None
 
     def start(self, wait: float) -> str | None:
@@ -137,24 +136,23 @@ class NetworkNode:
     # --- from other nodes ------------------------------------------------
 
     def apply(self, entry: Entry) -> None:
+        """One entry of another node (our own are dropped by the reader), in the network's order."""
         fields = entry.fields
-        origin = fields[b"o"]
-        if origin == self._origin:
-            return
+        origin = fields[ORIGIN]
         order = self.link.order
         keep = False
         for stream, copy in entry.copies:
-            fresh, missed = order.fresh(origin, stream, copy[b"e"], int(copy[b"q"]))
+            fresh, missed = order.fresh(origin, stream, copy[EPOCH], int(copy[SEQ]))
             keep = keep or fresh
             if missed:
                 self._missed(origin.decode(), stream.decode(), missed)
         if not keep:
             return
-        env = E.decode(fields[b"m"])
+        env = E.decode(fields[MESSAGE])
         kind, f = env.kind, env.fields
         sender = origin.decode()
         if origin != NETWORK:
-            self.registry.epochs[sender] = fields[b"e"].decode()
+            self.registry.epochs[sender] = fields[EPOCH].decode()
         if kind == E.CHANNELS or kind == E.UID:
             speaker = f.get("s")  # the skipped uid of a channel line is its sender
             if speaker is not None and kind == E.CHANNELS:

@@ -26,10 +26,17 @@ Key = tuple[int, int]
 NETWORK = b"*"
 """The origin of entries the network's scripts write (a node declared dead)."""
 
+ORIGIN, EPOCH, SEQ, MESSAGE = 1, 3, 5, 7
+"""Where each value sits in an entry's flat field list: the APPEND script writes `o e q m` in this order."""
+
 
 def parse_id(entry_id: bytes) -> Key:
     ms, _, seq = entry_id.partition(b"-")
     return int(ms), int(seq or 0)
+
+
+def _first(row: tuple) -> Key:
+    return row[0]
 
 
 def format_id(key: Key) -> str:
@@ -39,8 +46,8 @@ def format_id(key: Key) -> str:
 @dataclass(slots=True)
 class Entry:
     key: Key
-    fields: dict  # the first copy's fields: o, e, q, m
-    copies: list[tuple[bytes, dict]] = field(default_factory=list)  # (stream, fields) of each copy
+    fields: list  # the first copy's flat field list: o, origin, e, epoch, q, seq, m, message
+    copies: list[tuple[bytes, list]] = field(default_factory=list)  # (stream, fields) of each copy
 
 
 class StreamOrder:
@@ -67,29 +74,42 @@ class StreamOrder:
                 self.positions[stream] = start
         return self.positions
 
-    def order(self, reply: list, count: int) -> tuple[list[Entry], bool]:
-        """An XREAD reply as entries in the network's order; True when nothing was cut."""
-        batch = []
+    def order(self, reply, count: int, ignore: bytes = b"") -> tuple[list[Entry], bool]:
+        """An XREAD reply as entries in the network's order; True when nothing was cut.
+
+        Entries from `ignore` (this node's own, read back) only move the
+        positions on: they are never parsed, sorted or handed over.
+        """
+        pairs = reply.items() if isinstance(reply, dict) else (reply or ())
         cut: Key | None = None
-        for stream, items in reply or ():
+        for stream, items in pairs:
             if len(items) >= count:
                 last = parse_id(items[-1][0])
                 cut = last if cut is None or last < cut else cut
-            for entry_id, fields in items:
-                batch.append((parse_id(entry_id), entry_id, stream, fields))
-        batch.sort(key=lambda row: row[0])
-        entries: list[Entry] = []
+        batch = []
         positions = self.positions
-        for key, entry_id, stream, fields in batch:
-            if cut is not None and key > cut:
-                break
-            positions[stream] = entry_id
+        merged = self.merged
+        for stream, items in pairs:
+            taken = None
+            for entry_id, fields in items:
+                if cut is not None and parse_id(entry_id) > cut:
+                    break
+                taken = entry_id
+                if fields[ORIGIN] != ignore:
+                    batch.append((parse_id(entry_id), stream, fields))
+            if taken is not None:
+                positions[stream] = taken
+                key = parse_id(taken)
+                if key > merged:
+                    merged = key
+        self.merged = merged
+        batch.sort(key=_first)
+        entries: list[Entry] = []
+        for key, stream, fields in batch:
             if entries and entries[-1].key == key:
                 entries[-1].copies.append((stream, fields))
                 continue
             entries.append(Entry(key, fields, [(stream, fields)]))
-        if entries and entries[-1].key > self.merged:
-            self.merged = entries[-1].key
         return entries, cut is None
 
     def fresh(self, origin: bytes, stream: bytes, epoch: bytes, seq: int) -> tuple[bool, int]:

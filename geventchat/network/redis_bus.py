@@ -36,6 +36,7 @@ class RedisBus:
         self.node = node
         self.keys = link.keys
         self.writers: list[Writer] = []
+        self._streams: dict[tuple[str, ...], tuple[str, ...]] = {}  # channels -> their stream keys
 
     def add_writer(self, writer: Writer) -> None:
         """Run `writer`'s Redis commands with every line this node publishes (see the module's doc)."""
@@ -57,8 +58,12 @@ class RedisBus:
         """Deliver here and send on; return the lines queued here (other nodes count their own)."""
         if delivery.channels:
             count = self.local.publish(delivery)
-            channel = self.keys.channel
-            streams = tuple(channel(c) for c in delivery.channels)
+            channels = delivery.channels
+            streams = self._streams.get(channels)
+            if streams is None:
+                if len(self._streams) > 10_000:  # a cache, not a record of every channel ever seen
+                    self._streams.clear()
+                streams = self._streams[channels] = tuple(self.keys.channel(c) for c in channels)
             kind = E.CHANNELS
         elif delivery.uid is not None:
             node = node_of(delivery.uid)
@@ -87,7 +92,8 @@ class RedisBus:
                 ops += ("cmd", len(command), *command)
                 op_count += 1
         message = E.encode(kind, E.delivery_fields(delivery), delivery.plain)
-        self.link.append(Item(streams, message, ops, op_count, about=delivery.skip))
+        self.link.append(Item(streams, message, ops, op_count, about=delivery.skip,
+                              size=len(message) + 64 * (1 + len(streams))))
         return count
 
     def deliver_here(self, delivery: Delivery) -> int:

@@ -9,7 +9,7 @@ from geventchat.core.state import User
 from geventchat.network import envelope as E
 from geventchat.network.backlog import Backlog, Item
 from geventchat.network.keys import Keys
-from geventchat.network.reader import StreamOrder
+from geventchat.network.reader import MESSAGE, StreamOrder
 from geventchat.network.records import default_node_name, from_record, node_of, to_record, uid_prefix
 from geventchat.network.redis_registry import RedisRegistry
 
@@ -47,8 +47,9 @@ def test_records_and_uids():
     assert default_node_name("we:ird/name") == "we_ird_name"
 
 
-def entry(origin: bytes, epoch: bytes, seq: int, text: bytes) -> dict:
-    return {b"o": origin, b"e": epoch, b"q": str(seq).encode(), b"m": text}
+def entry(origin: bytes, epoch: bytes, seq: int, text: bytes) -> list:
+    """An entry's fields as XREAD gives them: a flat list, in the order the APPEND script writes them."""
+    return [b"o", origin, b"e", epoch, b"q", str(seq).encode(), b"m", text]
 
 
 def test_streams_merge_back_into_the_order_redis_wrote_them_in():
@@ -60,7 +61,7 @@ def test_streams_merge_back_into_the_order_redis_wrote_them_in():
         [b"inbox", [(b"100-1", entry(b"n1", b"e", 1, b"p0")), (b"101-0", entry(b"n1", b"e", 2, b"p1"))]],
     ]
     entries, whole = order.order(reply, count=10)
-    assert [e.fields[b"m"] for e in entries] == [b"m0", b"p0", b"m1", b"p1"] and whole
+    assert [e.fields[MESSAGE] for e in entries] == [b"m0", b"p0", b"m1", b"p1"] and whole
     assert order.positions == {b"chan": b"100-2", b"inbox": b"101-0"}
 
 
@@ -72,7 +73,7 @@ def test_a_stream_cut_by_count_holds_back_what_sorts_after_the_cut():
         [b"b", [(b"2-0", entry(b"n2", b"e", 1, b"b2")), (b"4-0", entry(b"n2", b"e", 2, b"b4"))]],
     ]
     entries, whole = order.order(reply, count=2)
-    assert [e.fields[b"m"] for e in entries] == [b"a1", b"b2", b"a3"] and not whole
+    assert [e.fields[MESSAGE] for e in entries] == [b"a1", b"b2", b"a3"] and not whole
     assert order.positions[b"b"] == b"2-0"  # 4-0 is read again next time, after whatever a holds below it
 
 
@@ -93,6 +94,16 @@ def test_copies_are_dropped_and_gaps_counted_per_origin_and_stream():
     assert order.fresh(b"n1", b"s", b"e2", 1) == (True, 0)  # a new epoch counts from 1
     assert order.fresh(b"n2", b"s", b"f", 9) == (True, 0)  # first seen: nothing to compare
     assert order.fresh(b"*", b"s", b"", 0) == (True, 0)  # the network's own entries
+
+
+def test_our_own_entries_read_back_only_move_the_positions_on():
+    order = StreamOrder()
+    order.watch([b"chan"])
+    reply = {b"chan": [(b"1-0", entry(b"me", b"e", 1, b"mine")), (b"2-0", entry(b"n2", b"e", 1, b"theirs")),
+                       (b"3-0", entry(b"me", b"e", 2, b"mine too"))]}  # a RESP3 reply is a map
+    entries, whole = order.order(reply, count=10, ignore=b"me")
+    assert [e.fields[MESSAGE] for e in entries] == [b"theirs"] and whole
+    assert order.positions[b"chan"] == b"3-0" and order.merged == (3, 0)
 
 
 def test_a_stream_read_for_the_first_time_starts_at_the_current_point():
