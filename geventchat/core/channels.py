@@ -77,10 +77,10 @@ class Channel:
     topic_at: float = 0.0
     invited: set[str] = field(default_factory=set)  # uids invited since the last join
     permanent: bool = False  # the lobby: never ceases to exist
+    folded: str = ""  # the name under rfc1459 casefolding: the channel's key everywhere
 
-    @property
-    def folded(self) -> str:
-        return casefold(self.name)
+    def __post_init__(self) -> None:
+        self.folded = casefold(self.name)
 
     @property
     def secret(self) -> bool:
@@ -101,14 +101,17 @@ class Channel:
             return True
         if "m" in self.modes:
             return False
-        return not self.banned(prefix)
+        return not self.lists["b"] or not self.banned(prefix)
 
     def banned(self, prefix: str) -> bool:
         return self.matches("b", prefix) and not self.matches("e", prefix)
 
     def matches(self, mode: str, prefix: str) -> bool:
+        entries = self.lists[mode]
+        if not entries:
+            return False
         folded = casefold(prefix)
-        return any(mask_regex(entry.mask).match(folded) for entry in self.lists[mode])
+        return any(mask_regex(entry.mask).match(folded) for entry in entries)
 
     def mode_string(self, show_key: bool) -> tuple[str, ...]:
         """The channel's modes as 324 shows them: `+flags[kl]` and their parameters."""

@@ -35,7 +35,6 @@ class Delivery:
     def __init__(
         self,
         plain: bytes,
-        *,
         tags: dict[str, str] | None = None,
         time: float = 0.0,
         channels: tuple[str, ...] = (),

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Protocol
 
+from ..protocol.message import Message, parse
+
 from ..protocol.names import casefold
 
 EVENTS = frozenset({"JOIN", "PART", "QUIT", "NICK", "KICK", "TOPIC", "MODE"})
@@ -32,17 +34,34 @@ class StoreError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One line of a channel's history, as it was relayed."""
+    """One line of a channel's history, as it was relayed.
+
+    The line is kept as the bytes a client without capabilities was sent (the
+    outbox formatted them once already), so keeping it costs no formatting
+    and playing it back none either; its sender and parameters are read back
+    from it when asked for.
+    """
 
     msgid: str
     time: float  # seconds since the epoch, as stamped by the outbox
-    target: str  # folded channel name
+    target: str  # folded channel name (or a private conversation's key)
     command: str
-    prefix: str  # nick!user@host of the sender then
-    params: tuple[str, ...]  # the line's parameters as relayed (the channel as spelt, the text)
+    line: bytes  # the relayed line with its CRLF, no tags: `:nick!user@host PRIVMSG #dev :text`
     tags: dict[str, str] = field(default_factory=dict)  # client-only tags, and account
     sender: str = ""  # the sender's uid (who may redact it)
     account: str | None = None
+
+    @property
+    def message(self) -> Message:
+        return parse(self.line.rstrip(b"\r\n"))
+
+    @property
+    def prefix(self) -> str:
+        return self.message.prefix or ""
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        return self.message.params
 
 
 @dataclass(frozen=True, slots=True)

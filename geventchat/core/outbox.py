@@ -198,43 +198,34 @@ class Outbox:
         stamped = {"msgid": self.ids()}
         if tags:
             stamped.update(tags)
+        skip = None
         if sender is not None:
+            skip = sender.uid
             account = sender.account
             if account is not None:
                 stamped["account"] = account
-        kept = channels or ((keep_as,) if keep_as else ())
-        if self.history is not None and kept and not here_only and msg.command in KEPT:
-            self._keep(msg, now, kept, stamped, sender)
+        plain = format_line(msg.command, *msg.params, prefix=msg.prefix)
+        if self.history is not None and not here_only and (channels or keep_as) and msg.command in KEPT:
+            self._keep(msg.command, plain, now, channels or (keep_as,), stamped, sender)
         delivery = Delivery(
-            format_line(msg.command, *msg.params, prefix=msg.prefix),
-            tags=stamped,
-            time=now,
-            channels=channels,
-            uid=uid,
-            uids=uids,
-            skip=sender.uid if sender is not None else None,
-            needs=needs,
-            extended=format_line(extended.command, *extended.params, prefix=extended.prefix) if extended else None,
+            plain, stamped, now, channels, uid, uids, skip, needs,
+            format_line(extended.command, *extended.params, prefix=extended.prefix) if extended else None,
         )
-        if here_only:
-            count = self.bus.deliver_here(delivery)
-        else:
-            count = self.bus.publish(delivery)
+        count = (self.bus.deliver_here if here_only else self.bus.publish)(delivery)
         if echo and sender is not None:
             count += self.echo(sender, delivery)
         self.metrics.delivered(count)
         return delivery
 
-    def _keep(self, msg: Message, now: float, channels: tuple[str, ...], tags: dict[str, str],
+    def _keep(self, command: str, line: bytes, now: float, channels: tuple[str, ...], tags: dict[str, str],
               sender: Session | None) -> None:
         """History: one entry per channel the line goes to, before it is delivered."""
-        kept = {key: value for key, value in tags.items() if key != "msgid"}
-        user = sender.user if sender is not None else None
+        kept = {key: value for key, value in tags.items() if key != "msgid"} if len(tags) > 1 else {}
+        uid, account = (sender.uid, sender.account) if sender is not None else ("", None)
+        msgid = tags["msgid"]
+        append = self.history.append
         for channel in channels:
-            self.history.append(Entry(
-                tags["msgid"], now, channel, msg.command, msg.prefix or self.server, msg.params, kept,
-                sender.uid if sender is not None else "", user.account if user is not None else None,
-            ))
+            append(Entry(msgid, now, channel, command, line, kept, uid, account))
 
     def echo(self, session: Session, delivery: Delivery) -> int:
         """Give a client a relayed line as its view shows it (its own line under echo-message); 1 if it got it."""
@@ -283,11 +274,11 @@ class Outbox:
         """
         view = session.view
         for entry in entries:
-            params = entry.params
-            if time_in_text and not view & TIME:
-                params = stamped_text(entry)
-            delivery = Delivery(format_line(entry.command, *params, prefix=entry.prefix),
-                                tags={"msgid": entry.msgid, **entry.tags}, time=entry.time)
+            line = entry.line
+            if time_in_text and not view & TIME and entry.command in ("PRIVMSG", "NOTICE"):
+                said = entry.message
+                line = format_line(said.command, *stamped_text(entry), prefix=said.prefix)
+            delivery = Delivery(line, tags={"msgid": entry.msgid, **entry.tags}, time=entry.time)
             tags = delivery.tags_for(view)
             if batch is not None:
                 tags = {"batch": batch, **tags}

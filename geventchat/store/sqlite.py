@@ -27,8 +27,7 @@ CREATE TABLE IF NOT EXISTS lines (
     target TEXT NOT NULL,
     time REAL NOT NULL,
     command TEXT NOT NULL,
-    prefix TEXT NOT NULL,
-    params TEXT NOT NULL,
+    line BLOB NOT NULL,  -- as relayed to a client without capabilities, CRLF included
     tags TEXT,
     sender TEXT,
     account TEXT,
@@ -44,8 +43,8 @@ CREATE TABLE IF NOT EXISTS read_markers (
 ) WITHOUT ROWID;
 """
 
-_COLUMNS = "seq, msgid, target, time, command, prefix, params, tags, sender, account"
-_INSERT = "msgid, target, time, command, prefix, params, tags, sender, account, message"
+_COLUMNS = "seq, msgid, target, time, command, line, tags, sender, account"
+_INSERT = "msgid, target, time, command, line, tags, sender, account, message"
 MESSAGES_INDEX = "CREATE INDEX IF NOT EXISTS lines_messages ON lines (target, message, time, seq)"
 """Messages alone, in order: playback and readers without event-playback skip a busy channel's
 JOIN and QUIT lines by the index, not by reading past them."""
@@ -78,9 +77,8 @@ class SqliteHistory:
 
     def append(self, entry: Entry) -> None:
         tags = json.dumps(entry.tags, separators=(",", ":")) if entry.tags else None
-        self._pending.append((entry.msgid, entry.target, entry.time, entry.command, entry.prefix,
-                              json.dumps(entry.params, separators=(",", ":")), tags, entry.sender, entry.account,
-                              entry.command in MESSAGES))
+        self._pending.append((entry.msgid, entry.target, entry.time, entry.command, entry.line, tags,
+                              entry.sender, entry.account, entry.command in MESSAGES))
         self._touched.add(entry.target)
 
     def flush(self) -> None:
@@ -187,10 +185,12 @@ class SqliteHistory:
         db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level="DEFERRED")
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: a crash of the process loses nothing committed
+        columns = {row[1] for row in db.execute("PRAGMA table_info(lines)")}
+        if columns and "line" not in columns:  # a file of an earlier layout: its history is set aside
+            db.execute("ALTER TABLE lines RENAME TO lines_earlier_layout")
+            for index in ("lines_target_time", "lines_msgid", "lines_messages"):
+                db.execute(f"DROP INDEX IF EXISTS {index}")
         db.executescript(SCHEMA)
-        if "message" not in {row[1] for row in db.execute("PRAGMA table_info(lines)")}:  # a file from before
-            db.execute("ALTER TABLE lines ADD COLUMN message INTEGER NOT NULL DEFAULT 0")
-            db.execute("UPDATE lines SET message = 1 WHERE command IN ('PRIVMSG', 'NOTICE')")
         db.execute(MESSAGES_INDEX)
         db.commit()
         self._db = db
@@ -206,7 +206,7 @@ class SqliteHistory:
 
     def _write(self, rows: list[tuple]) -> None:
         if rows:
-            self._db.executemany(f"INSERT INTO lines ({_INSERT}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            self._db.executemany(f"INSERT INTO lines ({_INSERT}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             self._db.commit()
 
     def _execute(self, sql: str, args: tuple) -> None:
@@ -266,6 +266,5 @@ class SqliteHistory:
 
 
 def _entry(row: tuple) -> Entry:
-    _, msgid, target, stamp, command, prefix, params, tags, sender, account = row
-    return Entry(msgid, stamp, target, command, prefix, tuple(json.loads(params)),
-                 json.loads(tags) if tags else {}, sender or "", account)
+    _, msgid, target, stamp, command, line, tags, sender, account = row
+    return Entry(msgid, stamp, target, command, bytes(line), json.loads(tags) if tags else {}, sender or "", account)

@@ -32,8 +32,8 @@ def old_line_server(tmp_path):
     """A server whose history already holds a line said three hours ago."""
     data = tmp_path / "data"
     store = SqliteHistory(data / "history.sqlite3", max_age=30 * 86400, max_lines=1000)
-    store.append(Entry("seeded~1", THEN, "#lobby", "PRIVMSG", "oldtimer!old@10.0.0.7",
-                       ("#lobby", "said three hours ago")))
+    store.append(Entry("seeded~1", THEN, "#lobby", "PRIVMSG",
+                       b":oldtimer!old@10.0.0.7 PRIVMSG #lobby :said three hours ago\r\n"))
     store.close()
     server = start_server("--data-dir", str(data), "--flood-burst", "50")
     yield server

@@ -65,31 +65,39 @@ def _relay(ctx: Context, msg: Message, notice: bool, tags_only: bool = False) ->
     echo = "echo-message" in session.caps
     needs = TAGS if tags_only else 0
     sender.last_spoke = ctx.now
-    # Deduplicated under casemapping: `bob,BOB` or `#lobby,#LOBBY` must not deliver twice.
-    unique: dict[str, str] = {}
-    for target in msg.params[0].split(","):
-        if target:
-            unique.setdefault(casefold(target), target)
-    for target in list(unique.values())[: chat.config.limits.max_targets]:
-        status = target[0] if target[:1] in PREFIX_STATUS and target[1:2] == "#" else ""
-        if target[len(status):].startswith("#"):
-            channel = chat.channels.find(target[len(status):])
+    targets = msg.params[0]
+    if "," in targets:
+        # Deduplicated under casemapping: `bob,BOB` or `#lobby,#LOBBY` must not deliver twice.
+        unique: dict[str, str] = {}
+        for target in targets.split(","):
+            if target:
+                unique.setdefault(casefold(target), target)
+        wanted = list(unique.values())[: chat.config.limits.max_targets]
+    else:
+        wanted = (targets,)  # the usual case, one target: nothing to deduplicate
+    prefix = sender.prefix
+    outbox = ctx.outbox
+    for target in wanted:
+        status = target[0] if target[0] in PREFIX_STATUS and target[1:2] == "#" else ""
+        name = target[1:] if status else target
+        if name[:1] == "#":
+            channel = chat.channels.find(name)
             if channel is None:
                 if not notice:
                     ctx.reply(N.ERR_NOSUCHCHANNEL, target, "No such channel")
                 continue
-            if not channel.can_speak(session.uid, sender.prefix):
+            if not channel.can_speak(session.uid, prefix):
                 if not notice:
                     ctx.reply(N.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel")
                 continue
-            line = Message(command, (status + channel.name, *text), sender.prefix)
+            line = Message(command, (status + channel.name, *text), prefix)
             if status:
                 ranks = STATUS_MODES[: STATUS_MODES.index(PREFIX_STATUS[status]) + 1]
                 uids = tuple(uid for uid, modes in channel.status.items() if any(m in modes for m in ranks))
-                ctx.outbox.to_users(uids, line, ctx.now, sender=session, echo=echo, tags=tags, needs=needs)
-            else:
-                ctx.outbox.to_channel(channel.folded, line, ctx.now, sender=session, echo=echo, tags=tags,
-                                      needs=needs)
+                outbox.to_users(uids, line, ctx.now, sender=session, echo=echo, tags=tags, needs=needs)
+            else:  # the hot path of every chat line: to the outbox's relay directly
+                outbox.relay(line, ctx.now, channels=(channel.folded,), sender=session, echo=echo, tags=tags,
+                             needs=needs)
             continue
         if casefold(target) == NICKSERV:
             if not notice and not tags_only:
