@@ -31,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "Python with PYTHONPATH pointing there; ratios geventchat/baseline")
     p.add_argument("--server-args", metavar="ARGS", default="",
                    help="more flags for this checkout's geventchat, in one string (e.g. \"--history none\")")
+    p.add_argument("--baseline-args", metavar="ARGS", default="",
+                   help="more flags for the --baseline checkout's geventchat (e.g. the same --redis URL with "
+                        "another --network, to compare two revisions of the network mode in one run)")
     p.add_argument("--tls", action="store_true",
                    help="also measure geventchat with its clients on TLS (a throwaway certificate); "
                         "ratios TLS/plain")
@@ -106,7 +109,8 @@ def _checkouts(args: argparse.Namespace) -> list[launcher.Checkout]:
     if args.server_args:
         checkouts[0] = dataclasses.replace(checkouts[0], args=tuple(shlex.split(args.server_args)))
     if args.baseline:
-        checkouts.insert(0, launcher.Checkout.load(args.baseline, "baseline"))
+        baseline = launcher.Checkout.load(args.baseline, "baseline")
+        checkouts.insert(0, dataclasses.replace(baseline, args=tuple(shlex.split(args.baseline_args))))
     return checkouts
 
 
@@ -115,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.connect and (args.baseline or args.tls or args.server_args):
         parser.error("--baseline, --tls and --server-args start geventchat here; they do not go with --connect")
+    if args.baseline_args and not args.baseline:
+        parser.error("--baseline-args are flags for the --baseline checkout: give --baseline PATH too")
     checkouts = _checkouts(args)  # a bad --baseline is one error line before anything runs
     with tempfile.TemporaryDirectory(prefix="bench-tls-") as folder:
         tls = launcher.TlsSetup.make(folder) if args.tls else None
