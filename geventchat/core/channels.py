@@ -145,7 +145,13 @@ class Channel:
 
 
 class Channels:
-    """Every channel by folded name, and the channels of each member."""
+    """Every channel by folded name, and the channels of each member.
+
+    Two seams for a network of servers, no-ops in one process (like the
+    Registry's nick claims): `claim` asks whether a channel unknown here is
+    new everywhere, and `changed` hears every change a command made, so a
+    network can keep every server's copy in step.
+    """
 
     def __init__(self) -> None:
         self._channels: dict[str, Channel] = {}
@@ -159,6 +165,16 @@ class Channels:
 
     def find(self, name: str) -> Channel | None:
         return self._channels.get(casefold(name))
+
+    def claim(self, name: str, uid: str, now: float) -> bool:
+        """A channel not known here is wanted by `uid`: True when it is new (the joiner becomes its
+        operator). One process knows every channel; a network asks the others atomically, and
+        when the channel exists elsewhere it is known here before this returns False."""
+        return True
+
+    def changed(self, channel: Channel, joined: str | None = None, left: str | None = None) -> None:
+        """A command changed `channel`: a member joined or left, or its modes, topic, lists or
+        invitations changed. One process has nothing more to do."""
 
     def create(self, name: str, now: float, permanent: bool = False) -> Channel:
         channel = Channel(name, now, permanent=permanent)

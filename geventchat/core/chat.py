@@ -99,14 +99,16 @@ class Chat:
         accounts: AccountStore | None = None,
         bans: BanStore | None = None,
         hasher: Hasher | None = None,
+        channels: Channels | None = None,
     ) -> None:
-        """`accounts` and `bans` default to memory (one store can be both); `hasher` to argon2id, in-line."""
+        """`accounts` and `bans` default to memory (one store can be both); `hasher` to argon2id, in-line;
+        `channels` to this process's own (a network passes its replicated Channels, as it does its Registry)."""
         self.config = config
         self.bus: Bus = bus if bus is not None else LocalBus()
         self.registry = registry if registry is not None else Registry()
         self.sessions: dict[str, Session] = {}
         self.created = time.time()
-        self.channels = Channels()
+        self.channels = channels if channels is not None else Channels()
         self.lobby = config.server.lobby  # None: a classic IRC server, no channel joined for you
         self.lobby_folded = casefold(self.lobby) if self.lobby else None
         if self.lobby:
@@ -452,7 +454,7 @@ class Chat:
         if user.away:
             self.outbox.to_channel(channel.folded, Message("AWAY", (user.away,), user.prefix), now,
                                    sender=session, needs=AWAY_NOTIFY)
-        self.channel_changed(channel)
+        self.channel_changed(channel, joined=user.uid)
         ctx = Context(self, session, now)
         if channel.topic:
             replies.topic(ctx, channel)
@@ -472,10 +474,12 @@ class Chat:
         """A member is out of a channel (PART, KICK): the line has gone out already."""
         self.channels.remove(channel, uid)
         self.bus.part(uid, channel.folded)
-        self.channel_changed(channel)
+        self.channel_changed(channel, left=uid)
 
-    def channel_changed(self, channel: Channel) -> None:
-        """A channel's state changed (members, modes, topic, lists): a network keeps its copies in step."""
+    def channel_changed(self, channel: Channel, joined: str | None = None, left: str | None = None) -> None:
+        """A channel's state changed (a member in or out, modes, topic, lists): a network keeps its copies
+        in step. Who joined or left is named, so a copy learns that one change, not the member list again."""
+        self.channels.changed(channel, joined, left)
 
     def _playback(self, session: Session, channel: str, folded: str, now: float) -> None:
         """The last lines of a channel for a client that does not ask for history itself."""

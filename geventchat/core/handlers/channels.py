@@ -80,14 +80,17 @@ def enter(ctx: Context, name: str, key: str = "") -> None:
         return
     if len(chat.channels.of(session.uid)) >= limits.max_channels_per_user:
         raise IrcError(N.ERR_TOOMANYCHANNELS, name, "You have joined too many channels")
+    status = ""
     if channel is None:
         if len(chat.channels) >= limits.max_channels:
             raise IrcError(N.ERR_TOOMANYCHANNELS, name, "This server has as many channels as it may hold")
-        channel = chat.channels.create(name, ctx.now)
-        status = "o"
-    else:
+        first = chat.channels.claim(name, session.uid, ctx.now)
+        channel = None if first else chat.channels.find(name)
+        if channel is None:  # new: its first member is its operator (on a network, the first anywhere)
+            channel = chat.channels.create(name, ctx.now)
+            status = "o" if first else ""
+    if not status:
         _admit(ctx, channel, key)
-        status = ""
     chat.join(session, channel, status, ctx.now)
 
 
