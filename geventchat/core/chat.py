@@ -505,11 +505,12 @@ class Chat:
         return [channel.name for channel in self.channels.channels_of(session.uid)]
 
     def user_arrived(self, user: User) -> None:
-        """A user of another node registered (or its record changed): it is in the lobby like everyone."""
-        if self.channels.of(user.uid):
-            self.channels.refresh(user)
-        elif self.lobby:
-            self.channels.add(self.channels.find(self.lobby), user)
+        """A user of another node registered or its record changed: its channels hold the new record.
+
+        Which channels it is in, the lobby too (it may have left it), travels as those channels' own
+        changes, in order with the rest.
+        """
+        self.channels.refresh(user)
 
     def user_gone(self, uid: str) -> None:
         """A user of another node left: out of every channel."""

@@ -13,6 +13,7 @@ import logging
 import random
 import time
 
+from ..core.channels import Channel
 from ..core.chat import Chat
 from ..core.state import User
 from ..protocol import numerics as N
@@ -24,21 +25,38 @@ GUEST = "Guest"
 GUEST_TRIES = 20
 
 
-def quits(chat: Chat, users: list[User], reason: str) -> None:
-    """Users of another node are gone: their neighbours here see them quit, then they leave every channel."""
+def quits(chat: Chat, users: list[User], reason: str, forget: bool = True) -> None:
+    """Users of another node are gone: their neighbours here see them quit, then they leave every channel
+    (unless `forget` is False: a split, after which this node's copy of the channels goes on in silence)."""
     now = time.time()
     for user in users:
         chat.outbox.to_channels(chat.neighbours(user), Message("QUIT", (reason,), user.prefix), now, here_only=True)
-        chat.user_gone(user.uid)
+        if forget:
+            chat.user_gone(user.uid)
 
 
-def join(chat: Chat, user: User) -> None:
-    """A user of another node arrived in the lobby while this node was not listening: say so here."""
-    if chat.lobby:
-        chat.outbox.to_channel(
-            chat.lobby_folded, Message("JOIN", (chat.lobby,), user.prefix), time.time(), here_only=True,
-            extended=Message("JOIN", (chat.lobby, user.account or "*", user.realname), user.prefix),
-        )
+def joined(chat: Chat, channel: Channel, user: User) -> None:
+    """A user of another node is in a channel, and this node's users there did not see it come: say so here."""
+    chat.outbox.to_channel(
+        channel.folded, Message("JOIN", (channel.name,), user.prefix), time.time(), here_only=True,
+        extended=Message("JOIN", (channel.name, user.account or "*", user.realname), user.prefix),
+    )
+
+
+def joins(chat: Chat, user: User) -> None:
+    """A user of another node is back (a netjoin): a JOIN in each of its channels, here."""
+    for channel in chat.channels.channels_of(user.uid):
+        joined(chat, channel, user)
+
+
+def moves(chat: Chat, found: list[tuple[Channel, User, bool]]) -> None:
+    """Users of another node found in or out of channels where this node thought otherwise: JOIN or PART here."""
+    for channel, user, inside in found:
+        if inside:
+            joined(chat, channel, user)
+        else:
+            chat.outbox.to_channel(channel.folded, Message("PART", (channel.name,), user.prefix), time.time(),
+                                   here_only=True)
 
 
 def nick(chat: Chat, user: User, old_prefix: str) -> None:

@@ -30,9 +30,10 @@ UID = "uid"  # deliver `line` to one local user (delivery fields)
 ADD = "add"  # a user registered or changed (user=record)
 DEL = "del"  # a user left (u=uid)
 NICK = "nick"  # a user changed nick (u=uid, n=new nick)
-HELLO = "hello"  # a node (re)joined: its whole user list (users=[records])
+HELLO = "hello"  # a node (re)joined: its whole user list (users=[records]) and channels (ch, n: chanstate)
 DEAD = "dead"  # a node's run was declared dead and its state freed (node=name, e=epoch)
 CONTROL = "control"  # a KILL, K-line or logout every node applies (Chat.control's fields)
+CSTATE = "cstate"  # a channel changed (c=folded name, ops=chanstate ops, n=the origin's own count)
 
 MESSAGES = frozenset({b"PRIVMSG", b"NOTICE", b"TAGMSG"})
 """Commands of lines a user says, as opposed to events (JOIN, NICK, QUIT ...)."""

@@ -18,8 +18,10 @@ A nick is kept by whoever holds it in Redis: a user of ours whose nick
 another user took while we were away (or took first after a Redis restart)
 is renamed before anyone else hears of it, so no other node ever shows it
 under that nick. After every reconnect and netjoin a repair pass compares
-our mirror of the directory with Redis at one point of the order and mends
-(and logs) any difference.
+our mirror of the directory, channels included, with Redis at one point of
+the order and mends (and logs) any difference. A HELLO carries our users'
+channels (members, status, and the channels' state as we see it): after a
+Redis restart or a netjoin it makes them so again in Redis and on every node.
 """
 
 from __future__ import annotations
@@ -96,24 +98,27 @@ def claim_name(node: NetworkNode, replacing: str = "") -> bool:
 
 
 def snapshot(node: NetworkNode) -> tuple:
-    """The directory at one point of the order: (point, [(name, epoch, synced, alive, users)])."""
-    result = node.link.snapshot_script(args=[node.keys.prefix])
+    """The directory at one point of the order:
+    (point, [(name, epoch, synced, alive, users)], [channel: name, state, members, lists, invited])."""
+    point, listed, channels = node.link.snapshot_script(args=[node.keys.prefix])
     nodes = []
-    for name, epoch, synced, alive, flat in result[1:]:
+    for name, epoch, synced, alive, flat in listed:
         users = [from_record(json.loads(flat[i + 1])) for i in range(0, len(flat), 2)]
         nodes.append((name.decode(), epoch.decode(), synced.decode(), bool(alive), users))
-    return parse_id(result[0]), nodes
+    return parse_id(point), nodes, channels
 
 
 def load(node: NetworkNode) -> None:
-    """First join: the others' users from the directory, every stream read on from that point."""
-    at, nodes = snapshot(node)
+    """First join: the others' users and every channel from the directory, every stream read on from that point."""
+    at, nodes, channels = snapshot(node)
     node.link.order.start_at(at)
     for name, epoch, synced, alive, users in nodes:
         if name != node.name:
             if epoch:
                 node.registry.epochs[name] = epoch
             node.merge(name, users)
+    found, _ = node.channels.sync(channels, trusted=lambda name: True, compare=False)
+    announce.moves(node.chat, found)
 
 
 def reclaim(node: NetworkNode) -> set[str]:
@@ -157,8 +162,9 @@ def hello(node: NetworkNode, first: bool = False) -> None:
     ops: list = ["hello", len(users)]
     for record in records:
         ops += (record["uid"], json.dumps(record))
-    item = Item((node.keys.directory,), E.encode(E.HELLO, {"e": node.identity.epoch, "users": records}),
-                tuple(ops), 1)
+    chans, chan_ops = node.channels.hello()  # our users' channels, said again: Redis may have lost them
+    item = Item((node.keys.directory,), E.encode(E.HELLO, {"e": node.identity.epoch, "users": records, **chans}),
+                (*ops, *chan_ops), 2)
     if first:
         node.link.backlog.push_front([item])
     else:
@@ -176,8 +182,8 @@ def split(node: NetworkNode) -> None:
         return
     node.cut_off = True
     registry = node.registry
-    for name in sorted(registry.remote_nodes()):
-        announce.quits(node.chat, registry.remote_users(name), f"{node.config.server.name} {name}")
+    for name in sorted(registry.remote_nodes()):  # their places in our channels are kept, and kept up to date
+        announce.quits(node.chat, registry.remote_users(name), f"{node.config.server.name} {name}", forget=False)
 
 
 def rejoin(node: NetworkNode) -> None:
@@ -199,8 +205,7 @@ def rejoin(node: NetworkNode) -> None:
     node.cut_off = False
     others = [user for name in sorted(registry.remote_nodes()) for user in registry.remote_users(name)]
     for user in others:
-        chat.user_arrived(user)  # the split took them out of our channels
-        announce.join(chat, user)
+        announce.joins(chat, user)  # in every channel where they are now
     missed, node.missed = node.missed, []
     for delivery in missed:
         node.chat.metrics.delivered(node.bus.deliver_here(delivery))
@@ -228,18 +233,23 @@ def _still_theirs(node: NetworkNode, item: Item) -> bool:
 
 def request_repair(node: NetworkNode) -> None:
     """Compare our mirror with Redis once the streams are read up to now."""
-    node.repair_at, node.repair_nodes = snapshot(node)
+    node.repair_at, node.repair_nodes, node.repair_channels = snapshot(node)
 
 
 def finish_repair(node: NetworkNode) -> None:
     """Every entry up to the snapshot is applied: make the mirror equal it, and say so if it was not."""
     node.repair_at = None
     changes = 0
+    trusted = set()
     for name, epoch, synced, alive, users in node.repair_nodes:
         if name == node.name or not synced or not alive:
             continue
+        trusted.add(name)
         changes += node.merge(name, users)
-    node.repair_nodes = []
+    found, differences = node.channels.sync(node.repair_channels, trusted.__contains__, compare=True)
+    announce.moves(node.chat, found)
+    changes += differences
+    node.repair_nodes = node.repair_channels = []
     if changes:
         log.warning("directory repair: %d differences with Redis mended", changes)
     else:

@@ -1,9 +1,13 @@
 """Redis key names: one namespace per network name (`geventchat:<network>`).
 
 Each piece has one owner: a node writes only its own `users`, `held`,
-`alive` and `node` keys, and a nick key belongs to the node in its value's
-uid. The only writes to another node's keys are made by the Lua script that
-declares it dead (scripts.py), atomically with the entry that says so.
+`alive`, `node` and `cusers` keys, and a nick key belongs to the node in its
+value's uid. The only writes to another node's keys are made by the Lua
+script that declares it dead (scripts.py), atomically with the entry that
+says so. A channel's keys (`cstate`, `cmembers`, `clists`, `cinvite`) are
+shared: every change to them runs inside the fenced APPEND of the directory
+entry that tells the other nodes, so Redis and every node's copy see the same
+changes in the same order (only the first joiner's claim runs on its own).
 
 The Lua scripts build the same names from the prefix (`prefix:kind:name`);
 this class is the Python side's spelling of them.
@@ -70,3 +74,33 @@ class Keys:
     def inbox(self, node: str) -> str:
         """stream: private lines for the users of one node."""
         return f"{self.prefix}:to:{node}"
+
+    @property
+    def channels(self) -> str:
+        """set: folded names of the channels that exist on the network."""
+        return f"{self.prefix}:channels"
+
+    def channel_state(self, folded: str) -> str:
+        """hash: a channel's name, creation time, `flag:<m>` per flag mode, key, limit, topic (by, at);
+        `perm` for the lobby. A channel exists while this does."""
+        return f"{self.prefix}:cstate:{folded}"
+
+    def channel_members(self, folded: str) -> str:
+        """hash: uid -> the member's status (`o`, `v`, `ov` or empty)."""
+        return f"{self.prefix}:cmembers:{folded}"
+
+    def channel_lists(self, folded: str) -> str:
+        """hash: `<b|e|I> <folded mask>` -> JSON [mask, set by, set at]."""
+        return f"{self.prefix}:clists:{folded}"
+
+    def channel_invites(self, folded: str) -> str:
+        """set: uids invited since their last join."""
+        return f"{self.prefix}:cinvite:{folded}"
+
+    def user_channels(self, uid: str) -> str:
+        """set: folded channels a user is in (or is creating), so a quit or a death takes it out of all."""
+        return f"{self.prefix}:uchans:{uid}"
+
+    def channel_users(self, node: str) -> str:
+        """set: uids of a node that are in channels (freed with the node)."""
+        return f"{self.prefix}:cusers:{node}"

@@ -66,6 +66,7 @@ class RedisLink:
         self.leave_script = self.redis.register_script(scripts.LEAVE)
         self.snapshot_script = self.redis.register_script(scripts.SNAPSHOT)
         self._claim = self.redis.register_script(scripts.CLAIM)
+        self._claim_channel = self.redis.register_script(scripts.CLAIM_CHANNEL)
         self._append = self.redis.register_script(scripts.APPEND)
         self.backlog = Backlog(settings.redis_buffer_bytes, settings.redis_buffer_time, settings.redis_replay)
         self.order = StreamOrder()
@@ -164,6 +165,20 @@ class RedisLink:
             self.fence(value.decode(), epoch)
             return None
         return value.decode()
+
+    def claim_channel(self, folded: str, name: str, uid: str, created: float) -> list | None:
+        """The first joiner's check-and-set (scripts.CLAIM_CHANNEL): its reply, or None when Redis
+        could not say (gone, or this run fenced): the node then decides alone, as for nicks."""
+        epoch = self.identity.epoch
+        try:
+            reply = self._claim_channel(args=[*self._claim_args(folded, uid)[:4], folded, uid, name, repr(created)])
+        except RedisError as error:
+            self.lost(error)
+            return None
+        if reply[0] == b"fenced":
+            self.fence(reply[1].decode(), epoch)
+            return None
+        return reply
 
     def _claim_args(self, folded: str, uid: str) -> list:
         identity = self.identity
@@ -316,6 +331,7 @@ class RedisLink:
         pool = self._reader.connection_pool
         conn = pool.get_connection("XREAD")
         own = self.identity.name.encode()
+        directory = self.keys.directory.encode()  # our own entries there come back: channel changes settle in order
         try:
             conn.send_command("CLIENT", "ID")
             me = conn.read_response()
@@ -329,7 +345,7 @@ class RedisLink:
                 else:
                     wait = ("XREAD", "COUNT", 1, "BLOCK", block, "STREAMS", *keys, *("$" for _ in keys))
                     conn.send_packed_command(conn.pack_commands([read, wait]))
-                entries, whole = self.order.order(conn.read_response(), count, own)
+                entries, whole = self.order.order(conn.read_response(), count, own, directory)
                 if not catching_up and not whole:
                     self.redis.client_unblock(me)  # more is waiting: no need to wait
                 self.on_entries(entries, whole and not entries)

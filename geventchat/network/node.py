@@ -32,6 +32,7 @@ from .reader import EPOCH, MESSAGE, NETWORK, ORIGIN, SEQ, Entry, Key
 from .records import default_node_name, from_record, uid_prefix
 from .redis_accounts import RedisAccounts
 from .redis_bus import RedisBus
+from .redis_channels import RedisChannels
 from .redis_registry import RedisRegistry
 
 log = logging.getLogger("geventchat")
@@ -48,10 +49,12 @@ class NetworkNode:
         self.link = RedisLink(config.network, identity, self.keys)
         self.registry = RedisRegistry(self.link, name)
         self.bus = RedisBus(self.link, name)
+        self.channels = RedisChannels(self.link, self.registry, name)
+        self.channels.part_here = self.bus.part
         accounts = RedisAccounts(self.link.redis, self.keys.prefix, online=lambda: self.link.online)
         self.chat = Chat(config, bus=self.bus, registry=self.registry, node=uid_prefix(name, identity.run),
                          ids=MessageIds(name, identity.started), history=history, accounts=accounts, bans=accounts,
-                         hasher=hasher)
+                         hasher=hasher, channels=self.channels)
         # a KILL, K-line or logout every node applies: on the directory stream, in order with the rest
         self.chat.broadcast_control = lambda fields: self.link.append(
             Item((self.keys.directory,), E.encode(E.CONTROL, fields)))
@@ -65,6 +68,7 @@ class NetworkNode:
         self.refused: str | None = None  # why this node may not be part of the network
         self.repair_at: Key | None = None  # a directory snapshot's point of the order, until it is compared
         self.repair_nodes: list = []
+        self.repair_channels: list = []
         self.cut_off = False  # declared dead and split: later entries change the mirror silently
         self.missed: list = []  # lines said while we were cut off, for our users after the netjoin
         self._beat: gevent.Greenlet | None = None
@@ -151,6 +155,14 @@ class NetworkNode:
         env = E.decode(fields[MESSAGE])
         kind, f = env.kind, env.fields
         sender = origin.decode()
+        if sender == self.name:  # ours, read back from the directory: channel changes settle in order
+            if fields[EPOCH].decode().partition(".")[0] != self.identity.run:
+                return  # an earlier process of our name
+            if kind == E.CSTATE:
+                self.channels.apply(f, own=True)
+            elif kind == E.HELLO:
+                self.channels.hello_from(sender, f.get("ch", []), own=True, number=f.get("n", 0))
+            return
         if origin != NETWORK:
             self.registry.epochs[sender] = fields[EPOCH].decode()
         if kind == E.CHANNELS or kind == E.UID:
@@ -170,8 +182,10 @@ class NetworkNode:
             self.chat.user_gone(f["u"])
         elif kind == E.NICK:
             self.registry.remote_rename(f["u"], f["n"])
+        elif kind == E.CSTATE:
+            self.channels.apply(f, own=False)
         elif kind == E.HELLO:
-            self.merge(sender, [from_record(r) for r in f["users"]], tell=not self.cut_off)
+            self.merge(sender, [from_record(r) for r in f["users"]], tell=not self.cut_off, chans=f.get("ch"))
         elif kind == E.DEAD:
             self._node_dead(f["node"], f["e"])
         elif kind == E.CONTROL:
@@ -206,8 +220,9 @@ class NetworkNode:
             self.chat.outbox.to_channel(channel, Message("NOTICE", (name, text), self.config.server.name),
                                         time.time(), here_only=True)
 
-    def merge(self, node: str, users: list, tell: bool = True) -> int:
-        """Make our mirror of `node` equal `users`, telling our clients what changed; returns the changes."""
+    def merge(self, node: str, users: list, tell: bool = True, chans: list | None = None) -> int:
+        """Make our mirror of `node` equal `users` (and, from a HELLO, their channels `chans`), telling our
+        clients what changed; returns the changes (those of channels are counted by the repair pass)."""
         seen = set()
         changes = 0
         for user in users:
@@ -215,8 +230,6 @@ class NetworkNode:
             previous = self.registry.remote_add(user)
             self.chat.user_arrived(user)
             if previous is None:
-                if tell:
-                    announce.join(self.chat, user)
                 changes += 1
             elif previous.nick != user.nick:
                 if tell:
@@ -230,6 +243,10 @@ class NetworkNode:
         else:
             for user in gone:
                 self.chat.user_gone(user.uid)
+        if chans is not None:
+            found = self.channels.hello_from(node, chans)
+            if tell:
+                announce.moves(self.chat, found)
         return changes + len(gone)
 
     # --- the liveness loop calls this ---------------------------------------

@@ -74,11 +74,13 @@ class StreamOrder:
                 self.positions[stream] = start
         return self.positions
 
-    def order(self, reply, count: int, ignore: bytes = b"") -> tuple[list[Entry], bool]:
+    def order(self, reply, count: int, ignore: bytes = b"", keep: bytes = b"") -> tuple[list[Entry], bool]:
         """An XREAD reply as entries in the network's order; True when nothing was cut.
 
         Entries from `ignore` (this node's own, read back) only move the
-        positions on: they are never parsed, sorted or handed over.
+        positions on: they are never parsed, sorted or handed over, except
+        in the stream `keep` (the directory, where a node's own channel
+        changes come back to be applied again at their place in the order).
         """
         pairs = reply.items() if isinstance(reply, dict) else (reply or ())
         cut: Key | None = None
@@ -95,7 +97,7 @@ class StreamOrder:
                 if cut is not None and parse_id(entry_id) > cut:
                     break
                 taken = entry_id
-                if fields[ORIGIN] != ignore:
+                if fields[ORIGIN] != ignore or stream == keep:
                     batch.append((parse_id(entry_id), stream, fields))
             if taken is not None:
                 positions[stream] = taken

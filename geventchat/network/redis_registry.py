@@ -132,6 +132,10 @@ class RedisRegistry(Registry):
     def remote_nodes(self) -> set[str]:
         return {node_of(uid) for uid in self._remote}
 
+    def remote_user(self, uid: str) -> User | None:
+        """A user of another node by uid, as mirrored here."""
+        return self._remote.get(uid)
+
     def remote_users(self, node: str) -> list[User]:
         return [u for uid, u in self._remote.items() if node_of(uid) == node]
 

@@ -12,9 +12,17 @@ Cluster. The shared pieces:
 - the entry id: one `<ms>-<n>` counter (`last`) for every stream, taken from
   Redis's clock, so entries of several streams merge back into one order and
   a channel's stream can be read by time.
-- the reaping: declaring a node's run dead frees its nicks, deletes its
+- the reaping: declaring a node's run dead frees its nicks, takes its users
+  out of every channel (a channel left empty ceases to exist), deletes its
   directory and appends the DEAD entry in one step, so a nick is free before
   anyone hears that its holder is gone.
+- channels: a channel exists while its `cstate` hash does. Its members,
+  modes, topic, lists and invitations change only inside APPEND, with the
+  directory entry that tells every node the same change, so Redis and every
+  node's copy apply the same changes in one order. The one exception is the
+  first joiner's claim (CLAIM_CHANNEL), a check-and-set that must answer at
+  once: it makes the channel and marks its creator; the member itself comes
+  with the creator's entry.
 """
 
 from __future__ import annotations
@@ -90,7 +98,42 @@ local function append(stream, id, maxlen, o, e, q, m)
   return id
 end
 
+-- Channels. A channel ceases to exist with its last member (the lobby, `perm`, never does).
+local function chan_drop(f)
+  if redis.call('HGET', k('cstate', f), 'perm') then return end
+  redis.call('DEL', k('cstate', f), k('cmembers', f), k('clists', f), k('cinvite', f))
+  redis.call('SREM', k('channels'), f)
+end
+
+local function chan_leave(f, uid)
+  redis.call('HDEL', k('cmembers', f), uid)
+  redis.call('SREM', k('uchans', uid), f)
+  if redis.call('HLEN', k('cmembers', f)) == 0 then chan_drop(f) end
+end
+
+local function leave_all(uid, node)
+  for _, f in ipairs(redis.call('SMEMBERS', k('uchans', uid))) do chan_leave(f, uid) end
+  redis.call('DEL', k('uchans', uid))
+  redis.call('SREM', k('cusers', node), uid)
+end
+
+local function chan_create(f, name, created, perm)
+  redis.call('HSET', k('cstate', f), 'name', name, 'created', created, 'flag:n', '1', 'flag:t', '1')
+  if perm == '1' then redis.call('HSET', k('cstate', f), 'perm', '1') end
+  redis.call('SADD', k('channels'), f)
+end
+
+local function chan_join(f, uid, status, node, name, created, perm)
+  if redis.call('EXISTS', k('cstate', f)) == 0 then chan_create(f, name, created, perm) end
+  redis.call('HSET', k('cmembers', f), uid, status)
+  redis.call('SREM', k('cinvite', f), uid)
+  redis.call('SADD', k('uchans', uid), f)
+  redis.call('SADD', k('cusers', node), uid)
+end
+
 local function free_nicks(node)
+  for _, uid in ipairs(redis.call('SMEMBERS', k('cusers', node))) do leave_all(uid, node) end
+  redis.call('DEL', k('cusers', node))
   local freed = 0
   local mine = node .. '/'
   for _, folded in ipairs(redis.call('SMEMBERS', k('held', node))) do
@@ -209,8 +252,13 @@ return {'held', owner}
 APPEND = PRELUDE + r"""
 -- ARGV: prefix, node, epoch, ttl ms, stream maxlen, stream keep ms, item count, then each item:
 --   n streams, n x (stream key, sequence number), message, m ops, the ops:
---   'hset' uid record | 'hdel' uid | 'hello' n (uid record) x n | 'free' folded uid
---   | 'cmd' n arg x n (run as given; an argument '$id' becomes the entry's id)
+--   'hset' uid record | 'hdel' uid (out of every channel too) | 'hello' n (uid record) x n
+--   | 'free' folded uid | 'cmd' n arg x n (run as given; an argument '$id' becomes the entry's id)
+--   | 'cjoin' channel uid status name created perm (made with defaults if it does not exist)
+--   | 'cpart' channel uid | 'cstatus' channel uid status (a member's only)
+--   | 'cset' channel n arg x n (run while the channel exists)
+--   | 'chello' n, per channel: name, state pairs, list pairs, invited uids, (uid status) pairs, each
+--     counted first (this node's members, and the state they last saw, replacing what Redis holds)
 local node, epoch, ttl, maxlen, keep = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local status = fence(node, epoch, ttl)
 if status then return {status} end
@@ -236,6 +284,7 @@ for _ = 1, tonumber(ARGV[7]) do
       i = i + 3
     elseif op == 'hdel' then
       redis.call('HDEL', users, ARGV[i + 1])
+      leave_all(ARGV[i + 1], node)
       i = i + 2
     elseif op == 'hello' then
       local n = tonumber(ARGV[i + 1])
@@ -261,6 +310,53 @@ for _ = 1, tonumber(ARGV[7]) do
       end
       redis.call(unpack(args))
       i = i + 2 + n
+    elseif op == 'cjoin' then
+      chan_join(ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], node, ARGV[i + 4], ARGV[i + 5], ARGV[i + 6])
+      i = i + 7
+    elseif op == 'cpart' then
+      chan_leave(ARGV[i + 1], ARGV[i + 2])
+      i = i + 3
+    elseif op == 'cstatus' then
+      local members = k('cmembers', ARGV[i + 1])
+      if redis.call('HEXISTS', members, ARGV[i + 2]) == 1 then
+        redis.call('HSET', members, ARGV[i + 2], ARGV[i + 3])
+      end
+      i = i + 4
+    elseif op == 'cset' then
+      local n = tonumber(ARGV[i + 2])
+      if redis.call('EXISTS', k('cstate', ARGV[i + 1])) == 1 then
+        local args = {}
+        for j = 1, n do args[j] = ARGV[i + 2 + j] end
+        redis.call(unpack(args))
+      end
+      i = i + 3 + n
+    elseif op == 'chello' then
+      for _, uid in ipairs(redis.call('SMEMBERS', k('cusers', node))) do leave_all(uid, node) end
+      local count = tonumber(ARGV[i + 1])
+      i = i + 2
+      for _ = 1, count do
+        local f = ARGV[i]
+        local state, lists, invites = k('cstate', f), k('clists', f), k('cinvite', f)
+        redis.call('DEL', state, lists, invites)
+        local n = tonumber(ARGV[i + 1])
+        for j = 0, n - 1 do redis.call('HSET', state, ARGV[i + 2 + 2 * j], ARGV[i + 3 + 2 * j]) end
+        i = i + 2 + 2 * n
+        n = tonumber(ARGV[i])
+        for j = 0, n - 1 do redis.call('HSET', lists, ARGV[i + 1 + 2 * j], ARGV[i + 2 + 2 * j]) end
+        i = i + 1 + 2 * n
+        n = tonumber(ARGV[i])
+        for j = 1, n do redis.call('SADD', invites, ARGV[i + j]) end
+        i = i + 1 + n
+        redis.call('SADD', k('channels'), f)
+        n = tonumber(ARGV[i])
+        for j = 0, n - 1 do
+          local uid = ARGV[i + 1 + 2 * j]
+          redis.call('HSET', k('cmembers', f), uid, ARGV[i + 2 + 2 * j])
+          redis.call('SADD', k('uchans', uid), f)
+          redis.call('SADD', k('cusers', node), uid)
+        end
+        i = i + 1 + 2 * n
+      end
     else
       return redis.error_reply('unknown op ' .. tostring(op))
     end
@@ -274,16 +370,40 @@ return {'ok', format_id()}
 with them, in one fenced step: ('ok', last id) or (why refused,)."""
 
 SNAPSHOT = PRELUDE + r"""
--- ARGV: prefix. Returns the last id, then per node: name, epoch, synced id, alive, users (flat)
-local out = {redis.call('GET', k('last')) or '0-0'}
+-- ARGV: prefix. Returns the last id; per node: name, epoch, synced id, alive, users (flat);
+-- per channel: name, state, members, lists (flat pairs), invited uids
+local nodes, channels = {}, {}
 for _, name in ipairs(redis.call('SMEMBERS', k('nodes'))) do
-  out[#out + 1] = {name, redis.call('HGET', k('node', name), 'epoch') or '',
-                   redis.call('HGET', k('node', name), 'synced') or '',
-                   redis.call('EXISTS', k('alive', name)), redis.call('HGETALL', k('users', name))}
+  nodes[#nodes + 1] = {name, redis.call('HGET', k('node', name), 'epoch') or '',
+                       redis.call('HGET', k('node', name), 'synced') or '',
+                       redis.call('EXISTS', k('alive', name)), redis.call('HGETALL', k('users', name))}
 end
-return out
+for _, f in ipairs(redis.call('SMEMBERS', k('channels'))) do
+  channels[#channels + 1] = {f, redis.call('HGETALL', k('cstate', f)), redis.call('HGETALL', k('cmembers', f)),
+                             redis.call('HGETALL', k('clists', f)), redis.call('SMEMBERS', k('cinvite', f))}
+end
+return {redis.call('GET', k('last')) or '0-0', nodes, channels}
 """
-"""The whole directory at one point of the entry order (for joining and for repair)."""
+"""The whole directory, channels too, at one point of the entry order (for joining and for repair)."""
+
+CLAIM_CHANNEL = PRELUDE + r"""
+-- ARGV: prefix, node, epoch, ttl ms, folded channel, uid, name, created
+local node, epoch, ttl, f, uid, name, created = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local status = fence(node, epoch, ttl)
+if status then return {'fenced', status} end
+local state = k('cstate', f)
+if redis.call('EXISTS', state) == 1 then
+  return {'exists', redis.call('HGETALL', k('cmembers', f)), redis.call('HGETALL', state),
+          redis.call('HGETALL', k('clists', f)), redis.call('SMEMBERS', k('cinvite', f))}
+end
+chan_create(f, name, created, '0')
+redis.call('SADD', k('uchans', uid), f)
+redis.call('SADD', k('cusers', node), uid)
+return {'created'}
+"""
+"""The first joiner's check-and-set, fenced: ('created',) makes the channel, whose operator the joiner
+is (its membership follows in its node's entry); ('exists', members, state, lists, invited) says what
+the channel is now; ('fenced', why)."""
 
 ENTRY_ID = "$id"
 """In a `cmd` op, the argument replaced by the id of the entry it goes with."""
