@@ -142,7 +142,7 @@ class RedisChannels(Channels):
                         self.remove(channel, uid)
                 elif not own and not self._joining(folded, uid):
                     self._kicked(channel, uid)
-            elif kind == "status" and self.mine(op[1]) and not own and self._joining(folded, op[1]):
+            elif kind == "status" and self.mine(op[1]) and self._joining(folded, op[1]):
                 continue  # about an earlier stay: our user joined again since
             else:
                 channel = self._channels.get(folded)

@@ -5,6 +5,7 @@ order, the backlog's bounds, and the registry's mirror and offline claims
 from __future__ import annotations
 
 from geventchat.config import Config
+from geventchat.core.channels import ListEntry
 from geventchat.core.state import User
 from geventchat.network import envelope as E
 from geventchat.network.backlog import Backlog, Item
@@ -309,3 +310,78 @@ def test_a_client_closed_while_its_claim_waits_leaves_no_nick_behind():
     link.claim = slow_claim
     chat.receive(session, b"NICK zed", 1.0)
     assert "zed" not in link.owners and registry.held == {}
+
+
+def ship(source: FakeLink, target, own=None) -> None:
+    """Hand every channel change `source` would have written to another node's copy, and back to its own
+    (`own`), as their readers would."""
+    for item in source.items:
+        env = E.decode(item.message) if item.streams else None
+        if env is not None and env.kind == E.CSTATE:
+            target.apply(env.fields, own=False)
+            if own is not None:
+                own.apply(env.fields, own=True)
+    source.items.clear()
+
+
+def test_a_channels_changes_made_on_one_node_make_the_same_channel_on_another():
+    from geventchat.network.chanstate import state_of
+    from geventchat.network.redis_channels import RedisChannels
+
+    links = FakeLink(), FakeLink()
+    regs = RedisRegistry(links[0], "n1"), RedisRegistry(links[1], "n2")
+    alice, bob = user("n1/x.1", "alice"), user("n2/x.1", "bob")
+    regs[0].add(alice), regs[0].remote_add(bob), regs[1].remote_add(alice), regs[1].add(bob)
+    one, two = RedisChannels(links[0], regs[0], "n1"), RedisChannels(links[1], regs[1], "n2")
+    kicked = []
+    one.part_here = lambda uid, folded: kicked.append((uid, folded))
+    made = two.create("#Dev", 5.0)  # bob makes #Dev on n2, as its first member
+    two.add(made, bob, "o")
+    two.changed(made, joined=bob.uid)
+    ship(links[1], one, two)
+    copy = one.find("#dev")
+    assert copy.name == "#Dev" and copy.created == 5.0 and copy.status == {bob.uid: "o"}
+    one.add(copy, alice)
+    one.changed(copy, joined=alice.uid)
+    ship(links[0], two, one)
+    made.modes |= {"i", "m"}
+    made.key, made.limit = "sesame", 7
+    made.topic, made.topic_by, made.topic_at = "hi", bob.prefix, 9.0
+    made.lists["b"].append(ListEntry("x!*@*", "b", 1.0))
+    made.set_status(alice.uid, "v", True)
+    made.invited.add("n1/x.9")
+    two.changed(made)
+    assert links[1].items[0].ops[0] == "cset"  # Redis gets the same changes, in the same step
+    ship(links[1], one, two)
+    assert state_of(copy) == state_of(made) and set(copy.members) == set(made.members)
+    two.remove(made, alice.uid)  # bob kicks alice
+    two.changed(made, left=alice.uid)
+    ship(links[1], one, two)
+    assert kicked == [(alice.uid, "#dev")] and set(copy.members) == {bob.uid}
+    two.remove(made, bob.uid)
+    two.changed(made, left=bob.uid)
+    ship(links[1], one, two)
+    assert one.find("#dev") is None and two.find("#dev") is None  # empty: gone everywhere
+
+
+def test_two_nodes_changing_one_thing_at_once_end_alike_in_the_networks_order():
+    from geventchat.network.redis_channels import RedisChannels
+
+    links = FakeLink(), FakeLink()
+    regs = RedisRegistry(links[0], "n1"), RedisRegistry(links[1], "n2")
+    alice, bob = user("n1/x.1", "alice"), user("n2/x.1", "bob")
+    regs[0].add(alice), regs[0].remote_add(bob), regs[1].remote_add(alice), regs[1].add(bob)
+    nodes = RedisChannels(links[0], regs[0], "n1"), RedisChannels(links[1], regs[1], "n2")
+    for node, me, other in ((nodes[0], alice, bob), (nodes[1], bob, alice)):
+        channel = node.create("#x", 1.0)
+        node.add(channel, me, "o"), node.add(channel, other, "o")
+    for node, limit in zip(nodes, (5, 10)):  # both operators set the limit at the same instant
+        node.find("#x").limit = limit
+        node.changed(node.find("#x"))
+    written = [links[0].items[:], links[1].items[:]]
+    for node in nodes:  # the network's order: n1's change, then n2's; each node reads its own back too
+        for link, items in zip(links, written):
+            for env in (E.decode(item.message) for item in items if item.streams):
+                if env.kind == E.CSTATE:
+                    node.apply(env.fields, own=link is links[nodes.index(node)])
+    assert nodes[0].find("#x").limit == nodes[1].find("#x").limit == 10

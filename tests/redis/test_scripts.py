@@ -106,3 +106,59 @@ def test_streams_keep_entries_by_age(r):
     left = [e[1][b"m"] for e in r.xrange(stream)]
     assert left[-1] == b"new" and len(left) < 301  # trimmed (by whole nodes: ~ is approximate)
     assert b"new" in left
+
+
+# --- channels ---------------------------------------------------------------------
+
+
+def join_op(channel: str, uid: str, status: str = "", perm: str = "0") -> tuple:
+    return ("cjoin", channel, uid, status, channel, "100.0", perm)
+
+
+def members(r, channel: str) -> dict:
+    return {k.decode(): v.decode() for k, v in r.hgetall(KEYS.channel_members(channel)).items()}
+
+
+def test_the_first_joiner_makes_a_channel_once_and_the_next_is_told_what_it_is(r):
+    claim_node(r, "n1", "a.1")
+    claim_node(r, "n2", "a.1")
+    first = run(r, S.CLAIM_CHANNEL, "n1", "a.1", TTL, "#new", "n1/a.1", "#New", "100.0")
+    assert first == [b"created"]
+    second = run(r, S.CLAIM_CHANNEL, "n2", "a.1", TTL, "#new", "n2/a.1", "#new", "101.0")
+    assert second[0] == b"exists" and second[1] == []  # the creator's membership comes with its entry
+    assert dict(zip(second[2][0::2], second[2][1::2]))[b"name"] == b"#New"
+    append(r, "n1", "a.1", ((KEYS.directory,), b"j", join_op("#new", "n1/a.1", "o")))
+    append(r, "n2", "a.1", ((KEYS.directory,), b"j", join_op("#new", "n2/a.1")))
+    assert members(r, "#new") == {"n1/a.1": "o", "n2/a.1": ""}
+    r.set(KEYS.tomb("n1"), "a.1")
+    r.delete(KEYS.alive("n1"), KEYS.record("n1"))
+    assert run(r, S.CLAIM_CHANNEL, "n1", "a.1", TTL, "#x", "n1/a.1", "#x", "1.0") == [b"fenced", b"dead"]
+
+
+def test_a_quit_and_a_reap_take_users_out_of_every_channel_and_an_emptied_one_ceases(r):
+    claim_node(r, "n1", "a.1")
+    claim_node(r, "n2", "a.1")
+    append(r, "n1", "a.1", ((KEYS.directory,), b"j", join_op("#lobby", "n1/a.1", perm="1"),
+                            join_op("#a", "n1/a.1", "o"), join_op("#b", "n1/a.1", "o")))
+    append(r, "n2", "a.1", ((KEYS.directory,), b"j", join_op("#lobby", "n2/a.1", perm="1"), join_op("#b", "n2/a.1"),
+                            join_op("#c", "n2/a.1", "o")))
+    append(r, "n1", "a.1", ((KEYS.directory,), b"quit", ("hdel", "n1/a.1")))
+    assert not r.exists(KEYS.channel_state("#a")) and members(r, "#b") == {"n2/a.1": ""}
+    r.delete(KEYS.alive("n2"))
+    assert run(r, S.REAP, "n2", "a.1", MAXLEN) == 1
+    assert not r.exists(KEYS.channel_state("#b"), KEYS.channel_state("#c"), KEYS.channel_members("#lobby"))
+    assert r.exists(KEYS.channel_state("#lobby"))  # the lobby never ceases
+    assert r.smembers(KEYS.channels) == {b"#lobby"}
+
+
+def test_a_hello_puts_a_nodes_members_and_their_view_of_the_channel_back(r):
+    claim_node(r, "n1", "a.1")
+    append(r, "n1", "a.1", ((KEYS.directory,), b"j", join_op("#a", "n1/a.1", "o"), join_op("#gone", "n1/a.2")))
+    state = ["name", "#a", "created", "100.0", "flag:n", "1", "key", "k"]
+    lists = ["b x!*@*", '["x!*@*", "n1", 1.0]']
+    hello = ("chello", 1, "#a", 4, *state, 1, *lists, 1, "n1/a.9", 2, "n1/a.1", "o", "n1/a.3", "v")
+    append(r, "n1", "a.1", ((KEYS.directory,), b"hello", hello))
+    assert members(r, "#a") == {"n1/a.1": "o", "n1/a.3": "v"}
+    assert r.hgetall(KEYS.channel_state("#a")) == {b"name": b"#a", b"created": b"100.0", b"flag:n": b"1", b"key": b"k"}
+    assert r.smembers(KEYS.channel_invites("#a")) == {b"n1/a.9"} and r.hlen(KEYS.channel_lists("#a")) == 1
+    assert not r.exists(KEYS.channel_state("#gone"))  # its only member is no longer in it
