@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 from ..config import Config
 from ..core.accounts import Hasher
 from ..core.chat import Chat
-from ..core.history import HistoryStore
+from ..core.history import HistoryStore, StoreError
 from ..core.outbox import MessageIds
 from ..protocol.message import Message
 from . import announce, joining
@@ -33,6 +33,7 @@ from .records import default_node_name, from_record, uid_prefix
 from .redis_accounts import RedisAccounts
 from .redis_bus import RedisBus
 from .redis_channels import RedisChannels
+from .redis_history import RedisHistory
 from .redis_registry import RedisRegistry
 
 log = logging.getLogger("geventchat")
@@ -51,6 +52,12 @@ class NetworkNode:
         self.bus = RedisBus(self.link, name)
         self.channels = RedisChannels(self.link, self.registry, name)
         self.channels.part_here = self.bus.part
+        if history is None and config.history_store == "redis":
+            settings = config.history
+            history = RedisHistory(self.link, self.keys, settings.history_max_age * 86400,
+                                   settings.history_max_lines)
+            self.bus.add_writer(history.bus_commands)  # kept in the same fenced append as its line
+        self.history = history
         accounts = RedisAccounts(self.link.redis, self.keys.prefix, online=lambda: self.link.online)
         self.chat = Chat(config, bus=self.bus, registry=self.registry, node=uid_prefix(name, identity.run),
                          ids=MessageIds(name, identity.started), history=history, accounts=accounts, bans=accounts,
@@ -72,6 +79,7 @@ class NetworkNode:
         self.cut_off = False  # declared dead and split: later entries change the mirror silently
         self.missed: list = []  # lines said while we were cut off, for our users after the netjoin
         self._beat: gevent.Greenlet | None = None
+        self._history_timer: gevent.Greenlet | None = None
 
     def start(self, wait: float) -> str | None:
         """Join the network, waiting at most `wait` seconds (Redis may be away: then later).
@@ -80,14 +88,36 @@ class NetworkNode:
         """
         self.link.start()
         self._beat = gevent.spawn(self.liveness.run)
+        if isinstance(self.history, RedisHistory):
+            self._history_timer = gevent.spawn(self._keep_history, self.history)
         if not self.link.settled.wait(wait):
             log.warning("Redis at %s does not answer yet: serving this node's users alone until it does",
                         self.link.url)
         return self.refused
 
+    def _keep_history(self, history: RedisHistory) -> None:
+        """Write the kept lines no published line took along; drop what is past the age limit."""
+        settings = self.config.history
+        pruned_at = time.time()
+        while True:
+            gevent.sleep(settings.history_flush)
+            try:
+                history.flush()
+                if time.time() - pruned_at >= settings.history_prune_interval:
+                    pruned_at = time.time()
+                    history.prune(pruned_at)
+            except StoreError as error:
+                log.warning("keeping history in Redis: %s", error)
+            except Exception:
+                log.exception("bug keeping history in Redis")
+
     def stop(self) -> None:
         """Leave the network cleanly: flush what clients' quits sent, free our keys."""
         link = self.link
+        if isinstance(self.history, RedisHistory):
+            self.history.flush()
+        if self._history_timer is not None:
+            self._history_timer.kill(block=False)
         link.flush(self.config.network.redis_flush_on_stop)
         if self._beat is not None:
             self._beat.kill(block=False)
