@@ -119,6 +119,9 @@ def load(node: NetworkNode) -> None:
             node.merge(name, users)
     found, _ = node.channels.sync(channels, trusted=lambda name: True, compare=False)
     announce.moves(node.chat, found)
+    lobby = node.chat.channels.find(node.chat.lobby) if node.chat.lobby else None
+    if lobby is not None and not any(item[0].decode() == lobby.folded for item in channels):
+        node.channels.settle_permanent(lobby)
 
 
 def reclaim(node: NetworkNode) -> set[str]:

@@ -166,12 +166,14 @@ class RedisLink:
             return None
         return value.decode()
 
-    def claim_channel(self, folded: str, name: str, uid: str, created: float) -> list | None:
+    def claim_channel(self, folded: str, name: str, uid: str, created: float, permanent: bool = False
+                      ) -> list | None:
         """The first joiner's check-and-set (scripts.CLAIM_CHANNEL): its reply, or None when Redis
         could not say (gone, or this run fenced): the node then decides alone, as for nicks."""
         epoch = self.identity.epoch
         try:
-            reply = self._claim_channel(args=[*self._claim_args(folded, uid)[:4], folded, uid, name, repr(created)])
+            reply = self._claim_channel(args=[*self._claim_args(folded, uid)[:4], folded, uid, name, repr(created),
+                                              int(permanent)])
         except RedisError as error:
             self.lost(error)
             return None

@@ -96,6 +96,14 @@ class RedisChannels(Channels):
             self._put(channel, user, status)
         self._settle(folded)
 
+    def settle_permanent(self, channel: Channel) -> None:
+        """On joining: the lobby as the network made it (each node made its own on starting), or ours,
+        made in Redis now if no node did before."""
+        reply = self.link.claim_channel(channel.folded, channel.name, "", channel.created, permanent=True)
+        if reply is not None and reply[0] == b"exists":
+            overwrite(channel, pairs(reply[2]), pairs(reply[3]), strings(reply[4]))
+            self._settle(channel.folded)
+
     def changed(self, channel: Channel, joined: str | None = None, left: str | None = None) -> None:
         folded = channel.folded
         ops: list[Op] = []

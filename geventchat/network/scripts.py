@@ -387,7 +387,7 @@ return {redis.call('GET', k('last')) or '0-0', nodes, channels}
 """The whole directory, channels too, at one point of the entry order (for joining and for repair)."""
 
 CLAIM_CHANNEL = PRELUDE + r"""
--- ARGV: prefix, node, epoch, ttl ms, folded channel, uid, name, created
+-- ARGV: prefix, node, epoch, ttl ms, folded channel, uid ('' for the lobby), name, created, perm
 local node, epoch, ttl, f, uid, name, created = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local status = fence(node, epoch, ttl)
 if status then return {'fenced', status} end
@@ -396,14 +396,17 @@ if redis.call('EXISTS', state) == 1 then
   return {'exists', redis.call('HGETALL', k('cmembers', f)), redis.call('HGETALL', state),
           redis.call('HGETALL', k('clists', f)), redis.call('SMEMBERS', k('cinvite', f))}
 end
-chan_create(f, name, created, '0')
-redis.call('SADD', k('uchans', uid), f)
-redis.call('SADD', k('cusers', node), uid)
+chan_create(f, name, created, ARGV[9])
+if uid ~= '' then
+  redis.call('SADD', k('uchans', uid), f)
+  redis.call('SADD', k('cusers', node), uid)
+end
 return {'created'}
 """
 """The first joiner's check-and-set, fenced: ('created',) makes the channel, whose operator the joiner
 is (its membership follows in its node's entry); ('exists', members, state, lists, invited) says what
-the channel is now; ('fenced', why)."""
+the channel is now; ('fenced', why). With no uid and perm 1 it makes the lobby, once for the network,
+so every node shows the same creation time for it."""
 
 ENTRY_ID = "$id"
 """In a `cmd` op, the argument replaced by the id of the entry it goes with."""

@@ -133,6 +133,7 @@ def test_names_topic_who_list_mode_and_whois_agree_on_every_node(start_node, cli
     assert "322 #talk 3 :[+ntl] the topic" in listed
     modes = agree(everyone, lambda c: answer(c, "MODE #talk", "324", "329"), "MODE alike")
     assert modes[0] == "324 #talk +ntl :10" and modes[1].startswith("329 #talk ")
+    assert agree(everyone, lambda c: answer(c, "MODE #lobby", "329"), "the lobby's creation time alike")
     whois = agree(everyone, lambda c: sorted(" ".join(answer(c, "WHOIS carol", "319")).split(":", 1)[-1].split()),
                   "WHOIS alike")
     assert whois == ["#lobby", "+#talk"]

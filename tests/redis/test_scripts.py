@@ -122,9 +122,9 @@ def members(r, channel: str) -> dict:
 def test_the_first_joiner_makes_a_channel_once_and_the_next_is_told_what_it_is(r):
     claim_node(r, "n1", "a.1")
     claim_node(r, "n2", "a.1")
-    first = run(r, S.CLAIM_CHANNEL, "n1", "a.1", TTL, "#new", "n1/a.1", "#New", "100.0")
+    first = run(r, S.CLAIM_CHANNEL, "n1", "a.1", TTL, "#new", "n1/a.1", "#New", "100.0", 0)
     assert first == [b"created"]
-    second = run(r, S.CLAIM_CHANNEL, "n2", "a.1", TTL, "#new", "n2/a.1", "#new", "101.0")
+    second = run(r, S.CLAIM_CHANNEL, "n2", "a.1", TTL, "#new", "n2/a.1", "#new", "101.0", 0)
     assert second[0] == b"exists" and second[1] == []  # the creator's membership comes with its entry
     assert dict(zip(second[2][0::2], second[2][1::2]))[b"name"] == b"#New"
     append(r, "n1", "a.1", ((KEYS.directory,), b"j", join_op("#new", "n1/a.1", "o")))
@@ -132,7 +132,7 @@ def test_the_first_joiner_makes_a_channel_once_and_the_next_is_told_what_it_is(r
     assert members(r, "#new") == {"n1/a.1": "o", "n2/a.1": ""}
     r.set(KEYS.tomb("n1"), "a.1")
     r.delete(KEYS.alive("n1"), KEYS.record("n1"))
-    assert run(r, S.CLAIM_CHANNEL, "n1", "a.1", TTL, "#x", "n1/a.1", "#x", "1.0") == [b"fenced", b"dead"]
+    assert run(r, S.CLAIM_CHANNEL, "n1", "a.1", TTL, "#x", "n1/a.1", "#x", "1.0", 0) == [b"fenced", b"dead"]
 
 
 def test_a_quit_and_a_reap_take_users_out_of_every_channel_and_an_emptied_one_ceases(r):
