@@ -184,3 +184,21 @@ def test_faults_tool_counts_every_delivery_across_a_redis_restart():
     figures = dict(re.split(r"\s{2,}", line, maxsplit=1) for line in result.stdout.splitlines())
     assert int(figures["deliveries expected"].replace(",", "")) > 0
     assert (figures["lost"], figures["duplicated"], figures["reordered"]) == ("0", "0", "0")
+
+
+def test_channels_tool_times_a_change_across_nodes_and_both_kinds_of_join():
+    """bench/channels.py at a tiny size: two nodes, every figure printed, everything stopped."""
+    import re
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    result = subprocess.run([sys.executable, "-m", "bench.channels", "--rounds", "5"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if re.search(r"\d+\.\d\d\s+\d+\.\d\d$", line)]
+    assert [re.split(r"\s{2,}", row)[0] for row in rows] == [
+        "MODE +b/-b on n1: echoed to the operator on n1", "MODE +b/-b on n1: seen by a member on n2",
+        "JOIN on n2 of a channel that exists nowhere (claim)", "JOIN on n2 of a channel made on n1 (known there)"]
