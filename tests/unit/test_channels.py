@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from geventchat.config import Config
+from geventchat.core.channels import Channels
 from geventchat.core.chat import Chat
 from tests.support.peer import Peer
 
@@ -342,3 +343,39 @@ def test_playback_on_joining_any_channel(tmp_path):
     assert late.say("JOIN #dev", now=1100)[-1] == \
         "@time=1970-01-01T00:16:41.000Z :alice!alice@127.0.0.1 PRIVMSG #dev :before you came"
     store.close()
+
+
+
+class Heard(Channels):
+    """A Channels that records what its seams are told, and says a channel exists elsewhere when asked to."""
+
+    def __init__(self, elsewhere: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.elsewhere = elsewhere
+        self.heard: list[tuple[str, str | None, str | None]] = []
+
+    def claim(self, name: str, uid: str, now: float) -> bool:
+        return name not in self.elsewhere
+
+    def changed(self, channel, joined=None, left=None) -> None:
+        self.heard.append((channel.name, joined, left))
+
+
+def test_a_network_hears_every_change_a_command_makes_and_decides_who_is_first():
+    """The seams a network of servers keeps its copies with: each command's change, once, naming who
+    joined or left; and whether the joiner of a channel unknown here is its first member."""
+    channels = Heard(elsewhere=("#theirs",))
+    chat = Chat(Config.from_flags(server_name="irc.test"), channels=channels)
+    alice, bob = users(chat, "alice", "bob")
+    a, b = alice.session.uid, bob.session.uid
+    alice.say("JOIN #dev", "TOPIC #dev :t", "MODE #dev +k key", "INVITE bob #dev")
+    bob.say("JOIN #dev key")
+    alice.say("MODE #dev +v bob", "KICK #dev bob", "PART #dev")
+    assert channels.heard == [
+        ("#lobby", a, None), ("#lobby", b, None),
+        ("#dev", a, None), ("#dev", None, None), ("#dev", None, None), ("#dev", None, None),  # topic, key, invite
+        ("#dev", b, None), ("#dev", None, None), ("#dev", None, b), ("#dev", None, a),  # +v, kick, part
+    ]
+    assert chat.channels.find("#dev") is None
+    bob.new()
+    assert bob.say("JOIN #theirs")[1] == ":irc.test 353 bob = #theirs :bob"  # not the first: no @
