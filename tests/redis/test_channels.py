@@ -101,6 +101,9 @@ def test_a_kick_and_moderation_made_on_one_node_apply_on_the_other(start_node, c
     bob.send("PRIVMSG #mod :still here?")
     bob.expect(r"^:n2\.test 404 bob #mod :Cannot send to channel$")  # out, and #mod is +n
     assert names(carol, "#mod") == ["@alice", "carol"]
+    bob.send("PART #lobby", "AWAY :gone")  # his record changes after he left: it must not put him back
+    bob.expect(" 306 ")
+    assert agree([alice, carol], lambda c: names(c, "#lobby"), "the lobby without bob") == ["alice", "carol"]
     alice.send("MODE #mod +m")
     carol.expect(rf"^:alice{PREFIX} MODE #mod \+m$")
     carol.send("PRIVMSG #mod :can I speak?")
