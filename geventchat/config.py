@@ -280,8 +280,9 @@ class NetworkConfig:
     redis_read_count: int = setting(1000, "entries read from each stream in one step", parse=valid.count)
     redis_flush_on_stop: float = setting(2.0, "seconds to flush the backlog to Redis when stopping",
                                          parse=valid.seconds)
-    redis_release_wait: float = setting(2.0, "seconds to wait for our own nick releases to reach Redis "
-                                             "before a nick is claimed again", parse=valid.seconds)
+    redis_release_wait: float = setting(2.0, "seconds to wait for our own nick releases (or channel parts) to "
+                                             "reach Redis before a nick (or a channel) is claimed again",
+                                        parse=valid.seconds)
 
 
 @dataclass
