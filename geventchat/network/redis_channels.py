@@ -82,19 +82,21 @@ class RedisChannels(Channels):
 
     def _load(self, folded: str, state: dict[str, str], lists: dict[str, str], invited: list[str],
               members: dict[str, str]) -> None:
-        """A channel Redis has and this copy has not yet: as Redis holds it, with the members known here."""
-        known = [(self.registry.remote_user(uid), status) for uid, status in members.items() if not self.mine(uid)]
-        known = [(user, status) for user, status in known if user is not None]
+        """A channel Redis has and this copy has not yet: as Redis holds it, with the members known here.
+
+        With none known yet (its creator's arrival is still on its way) it has no member until the
+        joiner is let in, which the core does at once, or forgets it if the joiner is refused.
+        """
         channel = self._channels.get(folded)
         if channel is None:
-            if not known:
-                return  # its creator's arrival is not known here yet: the joiner makes it as it found it
             channel = self.create(state.get("name", folded), float(state.get("created", 0.0)),
                                   permanent="perm" in state)
         overwrite(channel, state, lists, invited)
-        for user, status in known:
-            self._put(channel, user, status)
-        self._settle(folded)
+        for uid, status in members.items():
+            user = None if self.mine(uid) else self.registry.remote_user(uid)
+            if user is not None:
+                self._put(channel, user, status)
+        self._shadow[folded] = (channel, state_of(channel))
 
     def settle_permanent(self, channel: Channel) -> None:
         """On joining: the lobby as the network made it (each node made its own on starting), or ours,

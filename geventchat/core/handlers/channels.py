@@ -90,7 +90,12 @@ def enter(ctx: Context, name: str, key: str = "") -> None:
             channel = chat.channels.create(name, ctx.now)
             status = "o" if first else ""
     if not status:
-        _admit(ctx, channel, key)
+        try:
+            _admit(ctx, channel, key)
+        except IrcError:
+            if not channel.members:  # known here only for this join (a network's copy of another's): not kept
+                chat.channels.remove(channel, session.uid)
+            raise
     chat.join(session, channel, status, ctx.now)
 
 
