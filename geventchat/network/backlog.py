@@ -32,6 +32,7 @@ class Item:
     epoch: str = ""
     at: float = 0.0  # when it was made (pending) or written (sent)
     size: int = 0  # bytes it holds, roughly: the message and a little per stream (given by the hot path)
+    replay_ops: bool = True  # run its ops again when written again after a Redis restart
 
     def __post_init__(self) -> None:
         if not self.size:
@@ -96,8 +97,15 @@ class Backlog:
             self.sent_bytes -= sent.popleft().size
 
     def replay(self) -> int:
-        """Redis came back empty: what was written lately goes again, first."""
+        """Redis came back empty: what was written lately goes again, first.
+
+        An item whose ops must not run twice (a channel change: newer changes from other nodes may
+        land before it; the node's hello says its channels again anyway) goes without them.
+        """
         count = len(self.sent)
+        for item in self.sent:
+            if not item.replay_ops:
+                item.ops, item.op_count = (), 0
         self.pending.extendleft(reversed(self.sent))
         self.pending_bytes += self.sent_bytes
         self.sent.clear()

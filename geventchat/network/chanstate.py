@@ -8,9 +8,12 @@ one twice changes nothing. Membership ops (`join`, `part`) carry what a
 node that never heard of the channel needs to make it.
 
 In Redis (keys.py) a channel is a `cstate` hash of `fields()`, a `clists`
-hash of `list_fields()`, a `cinvite` set and a `cmembers` hash; `to_redis`
-turns ops into the APPEND script's channel ops (scripts.py), and
-`overwrite` puts what Redis holds into a node's copy.
+hash of `list_fields()`, a `cinvite` hash, a `cmembers` hash and a
+`cstatus` hash; `to_redis` turns ops into the APPEND script's ops
+(scripts.py), and `overwrite` puts what Redis holds (`Stored`) into a
+node's copy. Every value is written, a removal too ("0", ""): a node's
+hello fills in only what Redis has no value for, so it never undoes a
+change made since.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..core.channels import LIST_MODES, NEW_CHANNEL_MODES, Channel, ListEntry
+from ..core.channels import FLAG_MODES, LIST_MODES, NEW_CHANNEL_MODES, Channel, ListEntry
 from ..protocol.names import casefold
 from .keys import Keys
 
@@ -108,8 +111,12 @@ def apply_op(channel: Channel, op: Op) -> None:
 
 
 def to_redis(keys: Keys, folded: str, ops: Iterable[Op]) -> tuple[tuple, int]:
-    """The APPEND script's ops for these changes: (flat arguments, how many ops)."""
-    state, lists, invites = keys.channel_state(folded), keys.channel_lists(folded), keys.channel_invites(folded)
+    """The APPEND script's ops for these changes: (flat arguments, how many ops).
+
+    State is written as values, a removal too ("0", ""), never deleted: a node's hello only fills
+    what Redis has no value for, so a change made since (while Redis was away, say) is never undone.
+    """
+    state, lists = keys.channel_state(folded), keys.channel_lists(folded)
     out: list = []
     count = 0
     for op in ops:
@@ -120,40 +127,36 @@ def to_redis(keys: Keys, folded: str, ops: Iterable[Op]) -> tuple[tuple, int]:
         elif kind == "part":
             out += ("cpart", folded, op[1])
         elif kind == "status":
-            out += ("cstatus", folded, op[1], op[2])
+            command = ("HSET", keys.channel_status(folded), op[1], op[2])
         elif kind == "flag":
-            command = ("HSET", state, f"flag:{op[1]}", "1") if op[2] else ("HDEL", state, f"flag:{op[1]}")
+            command = ("HSET", state, f"flag:{op[1]}", "1" if op[2] else "0")
         elif kind in ("key", "limit"):
-            command = ("HSET", state, kind, str(op[1])) if op[1] is not None else ("HDEL", state, kind)
+            command = ("HSET", state, kind, "" if op[1] is None else str(op[1]))
         elif kind == "topic":
             command = ("HSET", state, "topic", op[1], "topic_by", op[2], "topic_at", repr(float(op[3])))
         elif kind == "list":
             command = ("HSET", lists, f"{op[1]} {casefold(op[2])}", json.dumps(op[2:]))
         elif kind == "unlist":
-            command = ("HDEL", lists, f"{op[1]} {casefold(op[2])}")
+            command = ("HSET", lists, f"{op[1]} {casefold(op[2])}", "")
         elif kind == "invite":
-            command = ("SADD" if op[2] else "SREM", invites, op[1])
+            command = ("HSET", keys.channel_invites(folded), op[1], "1" if op[2] else "")
         else:
             continue
         if command:
-            out += ("cset", folded, len(command), *command)
+            out += ("cmd", len(command), *command)
         count += 1
     return tuple(out), count
 
 
 def fields(channel: Channel) -> list[str]:
-    """The `cstate` hash of a channel, flat: name, created, flags, key, limit, topic."""
+    """The `cstate` hash of a channel, flat, every value given: what a hello fills in."""
     out = ["name", channel.name, "created", repr(float(channel.created))]
     if channel.permanent:
         out += ("perm", "1")
-    for mode in sorted(channel.modes):
-        out += (f"flag:{mode}", "1")
-    if channel.key is not None:
-        out += ("key", channel.key)
-    if channel.limit is not None:
-        out += ("limit", str(channel.limit))
-    if channel.topic:
-        out += ("topic", channel.topic, "topic_by", channel.topic_by, "topic_at", repr(float(channel.topic_at)))
+    for mode in FLAG_MODES:
+        out += (f"flag:{mode}", "1" if mode in channel.modes else "0")
+    out += ("key", channel.key or "", "limit", "" if channel.limit is None else str(channel.limit),
+            "topic", channel.topic, "topic_by", channel.topic_by, "topic_at", repr(float(channel.topic_at)))
     return out
 
 
@@ -172,32 +175,66 @@ def pairs(flat: list) -> dict[str, str]:
     return dict(zip(text[0::2], text[1::2]))
 
 
-def strings(items: list) -> list[str]:
-    return [item.decode() if isinstance(item, bytes) else item for item in items]
+@dataclass
+class Stored:
+    """A channel as Redis holds it (or a node's hello says it): values as written, removals ignored."""
+
+    state: dict[str, str]
+    members: dict[str, str]  # uid -> status
+    lists: dict[str, str]  # `<mode> <folded mask>` -> JSON [mask, by, at]
+    invited: set[str]
+
+    @classmethod
+    def read(cls, state: list, members: list, statuses: list, lists: list, invites: list) -> Stored:
+        """From the HGETALL replies of a channel's keys."""
+        status = pairs(statuses)
+        return cls(pairs(state), {uid: status.get(uid, "") for uid in pairs(members)},
+                   {name: value for name, value in pairs(lists).items() if value},
+                   {uid for uid, value in pairs(invites).items() if value == "1"})
+
+    @classmethod
+    def hello(cls, state: list, lists: list, invited: list) -> Stored:
+        """From a record of a node's hello (flat lists of str)."""
+        return cls(pairs(state), {}, pairs(lists), set(invited))
+
+    def canonical(self) -> tuple:
+        """What the channel is, members apart, in one comparable form (missing flags are a new channel's)."""
+        state = self.state
+        modes = frozenset(m for m in FLAG_MODES if state.get(f"flag:{m}", "1" if m in NEW_CHANNEL_MODES else "0")
+                          == "1")
+        entries = []
+        for name, value in self.lists.items():
+            mask, by, at = json.loads(value)
+            entries.append((name[:1], mask, by, float(at)))
+        return (state.get("name", ""), float(state.get("created", 0.0)), modes, state.get("key") or None,
+                int(state["limit"]) if state.get("limit") else None,
+                (state.get("topic", ""), state.get("topic_by", ""), float(state.get("topic_at", 0.0))),
+                frozenset(entries), frozenset(self.invited))
 
 
-def overwrite(channel: Channel, state: dict[str, str], lists: dict[str, str], invited: Iterable[str]) -> None:
+def canonical_of(channel: Channel) -> tuple:
+    return (channel.name, float(channel.created), frozenset(channel.modes), channel.key, channel.limit,
+            (channel.topic, channel.topic_by, float(channel.topic_at)),
+            frozenset((mode, e.mask, e.set_by, float(e.set_at)) for mode in LIST_MODES for e in channel.lists[mode]),
+            frozenset(channel.invited))
+
+
+def overwrite(channel: Channel, stored: Stored) -> None:
     """Make a node's copy of the channel what Redis (or a node's hello) holds, members apart."""
-    channel.name = state.get("name", channel.name)
-    channel.created = float(state.get("created", channel.created))
-    channel.modes = {name[5:] for name in state if name.startswith("flag:")}
-    channel.key = state.get("key")
-    channel.limit = int(state["limit"]) if "limit" in state else None
-    channel.topic = state.get("topic", "")
-    channel.topic_by = state.get("topic_by", "")
-    channel.topic_at = float(state.get("topic_at", 0.0))
-    entries: dict[str, list[ListEntry]] = {mode: [] for mode in LIST_MODES}
-    for name, value in lists.items():
-        mask, by, at = json.loads(value)
-        if name[:1] in entries:
-            entries[name[:1]].append(ListEntry(mask, by, float(at)))
-    for mode in entries:
-        entries[mode].sort(key=lambda entry: (entry.set_at, entry.mask))
-    channel.lists = entries
+    name, created, modes, key, limit, topic, entries, invited = stored.canonical()
+    channel.name = name or channel.name
+    channel.created = created or channel.created
+    channel.modes = set(modes)
+    channel.key, channel.limit = key, limit
+    channel.topic, channel.topic_by, channel.topic_at = topic
+    lists: dict[str, list[ListEntry]] = {mode: [] for mode in LIST_MODES}
+    for mode, mask, by, at in sorted(entries, key=lambda entry: (entry[3], entry[1])):
+        if mode in lists:
+            lists[mode].append(ListEntry(mask, by, at))
+    channel.lists = lists
     channel.invited = set(invited)
 
 
-def same(channel: Channel, state: dict[str, str], lists: dict[str, str], invited: Iterable[str]) -> bool:
+def same(channel: Channel, stored: Stored) -> bool:
     """Whether a node's copy already is what Redis holds (members apart)."""
-    return pairs(fields(channel)) == state and pairs(list_fields(channel)) == lists \
-        and set(channel.invited) == set(invited)
+    return canonical_of(channel) == stored.canonical()

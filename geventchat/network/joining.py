@@ -12,7 +12,8 @@
   (our users see the others leave), take the name as a new epoch, claim the
   nicks again, and netjoin (our users see the others come back, the others
   see ours in the HELLO). Lines our users typed while we were cut off are
-  passed on only if their sender still holds the nick they were said under.
+  passed on only if their sender still holds the nick they were said under;
+  the channel changes they made are passed on.
 
 A nick is kept by whoever holds it in Redis: a user of ours whose nick
 another user took while we were away (or took first after a Redis restart)
@@ -202,7 +203,7 @@ def rejoin(node: NetworkNode) -> None:
     losers = reclaim(node)
     if link.fenced is not None:
         return
-    dropped = link.backlog.drop(lambda item: not _still_theirs(node, item) or item.about in losers)
+    dropped = link.backlog.drop(lambda item: not _passed_on(node, item) or item.about in losers)
     announce.undelivered(chat, dropped, CUT_OFF)
     hello(node, first=True)
     node.cut_off = False
@@ -221,11 +222,16 @@ def rejoin(node: NetworkNode) -> None:
     link.unfence()
 
 
-def _still_theirs(node: NetworkNode, item: Item) -> bool:
-    """A line a user said, whose sender still holds the nick it was said under."""
-    if not item.streams or item.about is None:
+def _passed_on(node: NetworkNode, item: Item) -> bool:
+    """A channel change our users made (it holds on the network too, so every copy stays alike), or a
+    line a user said, whose sender still holds the nick it was said under."""
+    if not item.streams:
         return False
     env = E.decode(item.message)
+    if env.kind == E.CSTATE:
+        return True
+    if item.about is None:
+        return False
     if env.kind not in (E.CHANNELS, E.UID) or E.command_of(env.line) not in E.MESSAGES:
         return False
     session = node.chat.sessions.get(item.about)

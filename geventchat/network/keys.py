@@ -4,7 +4,7 @@ Each piece has one owner: a node writes only its own `users`, `held`,
 `alive`, `node` and `cusers` keys, and a nick key belongs to the node in its
 value's uid. The only writes to another node's keys are made by the Lua
 script that declares it dead (scripts.py), atomically with the entry that
-says so. A channel's keys (`cstate`, `cmembers`, `clists`, `cinvite`) are
+says so. A channel's keys (`cstate`, `cmembers`, `cstatus`, `clists`, `cinvite`) are
 shared: every change to them runs inside the fenced APPEND of the directory
 entry that tells the other nodes, so Redis and every node's copy see the same
 changes in the same order (only the first joiner's claim runs on its own).
@@ -81,20 +81,24 @@ class Keys:
         return f"{self.prefix}:channels"
 
     def channel_state(self, folded: str) -> str:
-        """hash: a channel's name, creation time, `flag:<m>` per flag mode, key, limit, topic (by, at);
-        `perm` for the lobby. A channel exists while this does."""
+        """hash: a channel's name, creation time, `flag:<m>` (1 or 0; none: a new channel's), key, limit
+        (empty: none), topic (by, at); `perm` for the lobby. A channel exists while this has a name."""
         return f"{self.prefix}:cstate:{folded}"
 
     def channel_members(self, folded: str) -> str:
-        """hash: uid -> the member's status (`o`, `v`, `ov` or empty)."""
+        """hash: uid -> 1, for each member."""
         return f"{self.prefix}:cmembers:{folded}"
 
+    def channel_status(self, folded: str) -> str:
+        """hash: uid -> a member's status (`o`, `v`, `ov` or empty)."""
+        return f"{self.prefix}:cstatus:{folded}"
+
     def channel_lists(self, folded: str) -> str:
-        """hash: `<b|e|I> <folded mask>` -> JSON [mask, set by, set at]."""
+        """hash: `<b|e|I> <folded mask>` -> JSON [mask, set by, set at], or empty once taken off."""
         return f"{self.prefix}:clists:{folded}"
 
     def channel_invites(self, folded: str) -> str:
-        """set: uids invited since their last join."""
+        """hash: uid -> 1 while invited (since its last join), empty after."""
         return f"{self.prefix}:cinvite:{folded}"
 
     def user_channels(self, uid: str) -> str:

@@ -32,7 +32,7 @@ from ..protocol.names import casefold
 from . import envelope as E
 from .backlog import Item
 from .chanstate import (
-    DEFAULT, Op, State, apply_op, diff, fields, join_op, list_fields, overwrite, pairs, same, state_of, strings,
+    DEFAULT, Op, State, Stored, apply_op, diff, fields, join_op, list_fields, overwrite, pairs, same, state_of,
     to_redis,
 )
 from .records import node_of
@@ -70,18 +70,17 @@ class RedisChannels(Channels):
         folded = casefold(name)
         reply = self.link.claim_channel(folded, name, uid, now)
         if reply is not None and reply[0] == b"exists":
-            members = pairs(reply[1])
+            members = pairs(reply[2])
             if members and all(self.mine(member) for member in members):
                 # only users of ours, who have left here: their parts are still on their way to Redis
                 self.link.flush(self.link.settings.redis_release_wait)
                 reply = self.link.claim_channel(folded, name, uid, now)
         if reply is None or reply[0] == b"created":
             return True
-        self._load(folded, pairs(reply[2]), pairs(reply[3]), strings(reply[4]), pairs(reply[1]))
+        self._load(folded, Stored.read(*reply[1:6]))
         return False
 
-    def _load(self, folded: str, state: dict[str, str], lists: dict[str, str], invited: list[str],
-              members: dict[str, str]) -> None:
+    def _load(self, folded: str, stored: Stored) -> None:
         """A channel Redis has and this copy has not yet: as Redis holds it, with the members known here.
 
         With none known yet (its creator's arrival is still on its way) it has no member until the
@@ -89,10 +88,9 @@ class RedisChannels(Channels):
         """
         channel = self._channels.get(folded)
         if channel is None:
-            channel = self.create(state.get("name", folded), float(state.get("created", 0.0)),
-                                  permanent="perm" in state)
-        overwrite(channel, state, lists, invited)
-        for uid, status in members.items():
+            channel = self.create(stored.state.get("name", folded), 0.0, permanent="perm" in stored.state)
+        overwrite(channel, stored)
+        for uid, status in stored.members.items():
             user = None if self.mine(uid) else self.registry.remote_user(uid)
             if user is not None:
                 self._put(channel, user, status)
@@ -103,7 +101,7 @@ class RedisChannels(Channels):
         made in Redis now if no node did before."""
         reply = self.link.claim_channel(channel.folded, channel.name, "", channel.created, permanent=True)
         if reply is not None and reply[0] == b"exists":
-            overwrite(channel, pairs(reply[2]), pairs(reply[3]), strings(reply[4]))
+            overwrite(channel, Stored.read(*reply[1:6]))
             self._settle(channel.folded)
 
     def changed(self, channel: Channel, joined: str | None = None, left: str | None = None) -> None:
@@ -132,7 +130,7 @@ class RedisChannels(Channels):
             self._joins[(folded, joined)] = number
         args, count = to_redis(self.keys, folded, ops)
         message = E.encode(E.CSTATE, {"c": folded, "ops": ops, "n": number})
-        self.link.append(Item((self.keys.directory,), message, args, count))
+        self.link.append(Item((self.keys.directory,), message, args, count, replay_ops=False))
 
     # --- other nodes' changes, and ours coming back --------------------------
 
@@ -230,30 +228,28 @@ class RedisChannels(Channels):
         return {"ch": records, "n": number}, tuple(args)
 
     def hello_from(self, node: str, records: list, own: bool = False, number: int = 0) -> list[Move]:
-        """A node's hello: the channels its users are in and their state replace what this copy holds.
+        """A node's hello: its users are in exactly these channels. A channel this copy lacks is made
+        as the hello says it; one it has keeps its state, as Redis keeps its values (a hello fills in
+        only what is missing there), and so does a member's status.
 
-        Our own hello coming back only settles the state (our users' channels are ours to know).
+        Our own hello coming back only says which of our changes have come back.
         """
-        moves: list[Move] = []
-        wanted: dict[str, dict[str, str]] = {}
-        for folded, state, lists, invited, members in records:
-            channel = self._channels.get(folded)
-            state = pairs(state)
-            if channel is None:
-                if own:
-                    continue
-                channel = self.create(state.get("name", folded), float(state.get("created", 0.0)),
-                                      permanent="perm" in state)
-            overwrite(channel, state, pairs(lists), invited)
-            for uid, status in members:
-                wanted.setdefault(uid, {})[folded] = status
         if own:
             self._back = max(self._back, number)
             self._touched = {f: n for f, n in self._touched.items() if n > number}
             self._joins = {key: n for key, n in self._joins.items() if n > number}
-        else:
-            for user in self.registry.remote_users(node):
-                moves += self._place(user, wanted.get(user.uid, {}))
+            return []
+        moves: list[Move] = []
+        wanted: dict[str, dict[str, str]] = {}
+        for folded, state, lists, invited, members in records:
+            if folded not in self._channels:
+                stored = Stored.hello(state, lists, invited)
+                channel = self.create(stored.state.get("name", folded), 0.0, permanent="perm" in stored.state)
+                overwrite(channel, stored)
+            for uid, status in members:
+                wanted.setdefault(uid, {})[folded] = status
+        for user in self.registry.remote_users(node):
+            moves += self._place(user, wanted.get(user.uid, {}))
         for folded, *_ in records:
             self._settle(folded)
         return moves
@@ -267,11 +263,9 @@ class RedisChannels(Channels):
                 moves.append((channel, user, False))
         for folded, status in wanted.items():
             channel = self._channels.get(folded)
-            if channel is None:
-                continue
-            if not channel.has(user.uid):
+            if channel is not None and not channel.has(user.uid):
                 moves.append((channel, user, True))
-            self._put(channel, user, status)
+                self._put(channel, user, status)
         return moves
 
     # --- what Redis holds at one point of the order --------------------------------
@@ -287,24 +281,24 @@ class RedisChannels(Channels):
         moves: list[Move] = []
         differences = 0
         seen = set()
-        for folded, state, members, lists, invited in snapshot:
+        for folded, *keys in snapshot:
             folded = folded.decode() if isinstance(folded, bytes) else folded
             seen.add(folded)
             if compare and self._dirty(folded):
                 continue  # a change of ours to it is still on its way: compared next time
-            state, members, lists, invited = pairs(state), pairs(members), pairs(lists), strings(invited)
+            stored = Stored.read(*keys)
+            members = stored.members
             channel = self._channels.get(folded)
             theirs = {uid: status for uid, status in members.items() if not self.mine(uid) and trusted(node_of(uid))}
             if channel is None:
-                if not any(self.registry.remote_user(uid) for uid in theirs) and "perm" not in state:
+                if not any(self.registry.remote_user(uid) for uid in theirs) and "perm" not in stored.state:
                     continue  # being made: its first member's entry is on its way
-                channel = self.create(state.get("name", folded), float(state.get("created", 0.0)),
-                                      permanent="perm" in state)
+                channel = self.create(stored.state.get("name", folded), 0.0, permanent="perm" in stored.state)
             nodes = {node_of(uid) for uid in (*members, *channel.members) if not self.mine(uid)}
             if not compare or all(map(trusted, nodes)):
-                if not same(channel, state, lists, invited):
+                if not same(channel, stored):
                     differences += 1
-                    overwrite(channel, state, lists, invited)
+                    overwrite(channel, stored)
             for uid in [uid for uid in channel.members if not self.mine(uid) and trusted(node_of(uid))]:
                 if uid not in theirs:
                     moves.append((channel, channel.members[uid], False))

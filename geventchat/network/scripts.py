@@ -16,10 +16,11 @@ Cluster. The shared pieces:
   out of every channel (a channel left empty ceases to exist), deletes its
   directory and appends the DEAD entry in one step, so a nick is free before
   anyone hears that its holder is gone.
-- channels: a channel exists while its `cstate` hash does. Its members,
-  modes, topic, lists and invitations change only inside APPEND, with the
-  directory entry that tells every node the same change, so Redis and every
-  node's copy apply the same changes in one order. The one exception is the
+- channels: a channel exists while its `cstate` hash has a name. Its
+  members, modes, topic, lists and invitations change only inside APPEND,
+  with the directory entry that tells every node the same change, so Redis
+  and every node's copy apply the same changes in one order; a node's hello
+  fills in only what Redis has no value for. The one exception is the
   first joiner's claim (CLAIM_CHANNEL), a check-and-set that must answer at
   once: it makes the channel and marks its creator; the member itself comes
   with the creator's entry.
@@ -98,15 +99,21 @@ local function append(stream, id, maxlen, o, e, q, m)
   return id
 end
 
--- Channels. A channel ceases to exist with its last member (the lobby, `perm`, never does).
+-- Channels. A channel exists while its `cstate` hash has a name; it ceases with its last member
+-- (the lobby, `perm`, never does). Its state is written as values (a removal too), never deleted.
+local function chan_exists(f)
+  return redis.call('HEXISTS', k('cstate', f), 'name') == 1
+end
+
 local function chan_drop(f)
   if redis.call('HGET', k('cstate', f), 'perm') then return end
-  redis.call('DEL', k('cstate', f), k('cmembers', f), k('clists', f), k('cinvite', f))
+  redis.call('DEL', k('cstate', f), k('cmembers', f), k('cstatus', f), k('clists', f), k('cinvite', f))
   redis.call('SREM', k('channels'), f)
 end
 
 local function chan_leave(f, uid)
   redis.call('HDEL', k('cmembers', f), uid)
+  redis.call('HDEL', k('cstatus', f), uid)
   redis.call('SREM', k('uchans', uid), f)
   if redis.call('HLEN', k('cmembers', f)) == 0 then chan_drop(f) end
 end
@@ -117,16 +124,18 @@ local function leave_all(uid, node)
   redis.call('SREM', k('cusers', node), uid)
 end
 
+-- Made with a new channel's state: a name and a creation time (flags missing: +nt).
 local function chan_create(f, name, created, perm)
-  redis.call('HSET', k('cstate', f), 'name', name, 'created', created, 'flag:n', '1', 'flag:t', '1')
+  redis.call('HSET', k('cstate', f), 'name', name, 'created', created)
   if perm == '1' then redis.call('HSET', k('cstate', f), 'perm', '1') end
   redis.call('SADD', k('channels'), f)
 end
 
 local function chan_join(f, uid, status, node, name, created, perm)
-  if redis.call('EXISTS', k('cstate', f)) == 0 then chan_create(f, name, created, perm) end
-  redis.call('HSET', k('cmembers', f), uid, status)
-  redis.call('SREM', k('cinvite', f), uid)
+  if not chan_exists(f) then chan_create(f, name, created, perm) end
+  redis.call('HSET', k('cmembers', f), uid, '1')
+  redis.call('HSET', k('cstatus', f), uid, status)
+  if redis.call('HGET', k('cinvite', f), uid) == '1' then redis.call('HSET', k('cinvite', f), uid, '') end
   redis.call('SADD', k('uchans', uid), f)
   redis.call('SADD', k('cusers', node), uid)
 end
@@ -254,11 +263,11 @@ APPEND = PRELUDE + r"""
 --   n streams, n x (stream key, sequence number), message, m ops, the ops:
 --   'hset' uid record | 'hdel' uid (out of every channel too) | 'hello' n (uid record) x n
 --   | 'free' folded uid | 'cmd' n arg x n (run as given; an argument '$id' becomes the entry's id)
---   | 'cjoin' channel uid status name created perm (made with defaults if it does not exist)
---   | 'cpart' channel uid | 'cstatus' channel uid status (a member's only)
---   | 'cset' channel n arg x n (run while the channel exists)
+--   | 'cjoin' channel uid status name created perm (made, as new, if it does not exist)
+--   | 'cpart' channel uid (a channel left empty ceases)
 --   | 'chello' n, per channel: name, state pairs, list pairs, invited uids, (uid status) pairs, each
---     counted first (this node's members, and the state they last saw, replacing what Redis holds)
+--     counted first: this node's members become exactly these; the state they last saw fills in
+--     only what Redis has no value for (a change made since is kept)
 local node, epoch, ttl, maxlen, keep = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local status = fence(node, epoch, ttl)
 if status then return {status} end
@@ -316,46 +325,39 @@ for _ = 1, tonumber(ARGV[7]) do
     elseif op == 'cpart' then
       chan_leave(ARGV[i + 1], ARGV[i + 2])
       i = i + 3
-    elseif op == 'cstatus' then
-      local members = k('cmembers', ARGV[i + 1])
-      if redis.call('HEXISTS', members, ARGV[i + 2]) == 1 then
-        redis.call('HSET', members, ARGV[i + 2], ARGV[i + 3])
-      end
-      i = i + 4
-    elseif op == 'cset' then
-      local n = tonumber(ARGV[i + 2])
-      if redis.call('EXISTS', k('cstate', ARGV[i + 1])) == 1 then
-        local args = {}
-        for j = 1, n do args[j] = ARGV[i + 2 + j] end
-        redis.call(unpack(args))
-      end
-      i = i + 3 + n
     elseif op == 'chello' then
-      for _, uid in ipairs(redis.call('SMEMBERS', k('cusers', node))) do leave_all(uid, node) end
+      local listed = {}
       local count = tonumber(ARGV[i + 1])
       i = i + 2
       for _ = 1, count do
         local f = ARGV[i]
         local state, lists, invites = k('cstate', f), k('clists', f), k('cinvite', f)
-        redis.call('DEL', state, lists, invites)
         local n = tonumber(ARGV[i + 1])
-        for j = 0, n - 1 do redis.call('HSET', state, ARGV[i + 2 + 2 * j], ARGV[i + 3 + 2 * j]) end
+        for j = 0, n - 1 do redis.call('HSETNX', state, ARGV[i + 2 + 2 * j], ARGV[i + 3 + 2 * j]) end
         i = i + 2 + 2 * n
         n = tonumber(ARGV[i])
-        for j = 0, n - 1 do redis.call('HSET', lists, ARGV[i + 1 + 2 * j], ARGV[i + 2 + 2 * j]) end
+        for j = 0, n - 1 do redis.call('HSETNX', lists, ARGV[i + 1 + 2 * j], ARGV[i + 2 + 2 * j]) end
         i = i + 1 + 2 * n
         n = tonumber(ARGV[i])
-        for j = 1, n do redis.call('SADD', invites, ARGV[i + j]) end
+        for j = 1, n do redis.call('HSETNX', invites, ARGV[i + j], '1') end
         i = i + 1 + n
         redis.call('SADD', k('channels'), f)
         n = tonumber(ARGV[i])
         for j = 0, n - 1 do
           local uid = ARGV[i + 1 + 2 * j]
-          redis.call('HSET', k('cmembers', f), uid, ARGV[i + 2 + 2 * j])
+          redis.call('HSET', k('cmembers', f), uid, '1')
+          redis.call('HSETNX', k('cstatus', f), uid, ARGV[i + 2 + 2 * j])
           redis.call('SADD', k('uchans', uid), f)
           redis.call('SADD', k('cusers', node), uid)
+          listed[f .. ' ' .. uid] = true
         end
         i = i + 1 + 2 * n
+      end
+      for _, uid in ipairs(redis.call('SMEMBERS', k('cusers', node))) do
+        for _, f in ipairs(redis.call('SMEMBERS', k('uchans', uid))) do
+          if not listed[f .. ' ' .. uid] then chan_leave(f, uid) end
+        end
+        if redis.call('SCARD', k('uchans', uid)) == 0 then redis.call('SREM', k('cusers', node), uid) end
       end
     else
       return redis.error_reply('unknown op ' .. tostring(op))
@@ -371,7 +373,7 @@ with them, in one fenced step: ('ok', last id) or (why refused,)."""
 
 SNAPSHOT = PRELUDE + r"""
 -- ARGV: prefix. Returns the last id; per node: name, epoch, synced id, alive, users (flat);
--- per channel: name, state, members, lists (flat pairs), invited uids
+-- per channel: name, state, members, statuses, lists, invitations (flat pairs)
 local nodes, channels = {}, {}
 for _, name in ipairs(redis.call('SMEMBERS', k('nodes'))) do
   nodes[#nodes + 1] = {name, redis.call('HGET', k('node', name), 'epoch') or '',
@@ -380,7 +382,8 @@ for _, name in ipairs(redis.call('SMEMBERS', k('nodes'))) do
 end
 for _, f in ipairs(redis.call('SMEMBERS', k('channels'))) do
   channels[#channels + 1] = {f, redis.call('HGETALL', k('cstate', f)), redis.call('HGETALL', k('cmembers', f)),
-                             redis.call('HGETALL', k('clists', f)), redis.call('SMEMBERS', k('cinvite', f))}
+                             redis.call('HGETALL', k('cstatus', f)), redis.call('HGETALL', k('clists', f)),
+                             redis.call('HGETALL', k('cinvite', f))}
 end
 return {redis.call('GET', k('last')) or '0-0', nodes, channels}
 """
@@ -391,11 +394,12 @@ CLAIM_CHANNEL = PRELUDE + r"""
 local node, epoch, ttl, f, uid, name, created = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local status = fence(node, epoch, ttl)
 if status then return {'fenced', status} end
-local state = k('cstate', f)
-if redis.call('EXISTS', state) == 1 then
-  return {'exists', redis.call('HGETALL', k('cmembers', f)), redis.call('HGETALL', state),
-          redis.call('HGETALL', k('clists', f)), redis.call('SMEMBERS', k('cinvite', f))}
+if chan_exists(f) then
+  return {'exists', redis.call('HGETALL', k('cstate', f)), redis.call('HGETALL', k('cmembers', f)),
+          redis.call('HGETALL', k('cstatus', f)), redis.call('HGETALL', k('clists', f)),
+          redis.call('HGETALL', k('cinvite', f))}
 end
+redis.call('DEL', k('cstate', f), k('cstatus', f), k('clists', f), k('cinvite', f))  -- a late change to one gone
 chan_create(f, name, created, ARGV[9])
 if uid ~= '' then
   redis.call('SADD', k('uchans', uid), f)
@@ -404,8 +408,8 @@ end
 return {'created'}
 """
 """The first joiner's check-and-set, fenced: ('created',) makes the channel, whose operator the joiner
-is (its membership follows in its node's entry); ('exists', members, state, lists, invited) says what
-the channel is now; ('fenced', why). With no uid and perm 1 it makes the lobby, once for the network,
+is (its membership follows in its node's entry); ('exists', state, members, statuses, lists, invitations)
+says what the channel is now; ('fenced', why). With no uid and perm 1 it makes the lobby, once for the network,
 so every node shows the same creation time for it."""
 
 ENTRY_ID = "$id"

@@ -34,8 +34,17 @@ def answer(client: IrcClient, command: str, *numerics: str) -> list[str]:
 
 def agree(clients: list[IrcClient], ask, what: str):
     """Wait (boundedly) until every client's node gives the same answer; return it."""
-    return until(lambda: (lambda got: got[0] if all(g == got[0] for g in got) else None)([ask(c) for c in clients]),
-                 what=what)
+    last: list = []
+
+    def same():
+        last[:] = [ask(c) for c in clients]
+        return all(answer == last[0] for answer in last)
+
+    try:
+        until(same, what=what)
+    except AssertionError as error:
+        raise AssertionError(f"{error}: {last}") from None
+    return last[0]
 
 
 def test_two_clients_joining_a_new_channel_at_once_on_two_nodes_give_one_operator(start_node, client):
@@ -225,4 +234,30 @@ def test_a_paused_node_comes_back_into_its_channels(start_node, client):
     assert agree([alice, bob], lambda c: names(c, "#wait"), "#wait alike") == ["@alice", "bob"]
     topic = agree([alice, bob], lambda c: answer(c, "TOPIC #wait", "332"), "the topic alike")
     assert topic == ["332 #wait :while you were out"]
+    no_repairs_needed(n1, n2)
+
+
+def test_changes_made_while_redis_is_away_hold_everywhere_once_it_is_back(redis_server, start_node, client):
+    n1, n2 = start_node("n1"), start_node("n2")
+    alice, bob = client(n1).register("alice"), client(n2).register("bob")
+    alice.send("JOIN #out")
+    alice.expect(r" 366 alice #out ")
+    bob.send("JOIN #out")
+    alice.expect(rf"^:bob{PREFIX} JOIN #out$")
+    redis_server.stop()
+    for node in (n1, n2):
+        node.wait_log(r"Redis at .* unreachable")
+    alice.send("TOPIC #out :said while Redis was away", "MODE #out +b carol!*@*")
+    alice.expect(r" MODE #out \+b ")
+    redis_server.restart()
+    for node in (n1, n2):
+        node.wait_log(r"Redis at .* is back")
+    topic = agree([alice, bob], lambda c: answer(c, "TOPIC #out", "332"), "the topic alike")
+    assert topic == ["332 #out :said while Redis was away"]
+    bans = agree([alice, bob], lambda c: [line.split()[2] for line in answer(c, "MODE #out +b", "367")], "bans alike")
+    assert bans == ["carol!*@*"]
+    carol = client(start_node("n3")).register("carol")  # a node that learns the channel from the new Redis
+    carol.send("JOIN #out")
+    carol.expect(r"^:n3\.test 474 carol #out ")
+    assert answer(carol, "TOPIC #out", "332") == ["332 #out :said while Redis was away"]
     no_repairs_needed(n1, n2)

@@ -351,7 +351,7 @@ def test_a_channels_changes_made_on_one_node_make_the_same_channel_on_another():
     made.set_status(alice.uid, "v", True)
     made.invited.add("n1/x.9")
     two.changed(made)
-    assert links[1].items[0].ops[0] == "cset"  # Redis gets the same changes, in the same step
+    assert links[1].items[0].ops[0] == "cmd"  # Redis gets the same changes, in the same step
     ship(links[1], one, two)
     assert state_of(copy) == state_of(made) and set(copy.members) == set(made.members)
     two.remove(made, alice.uid)  # bob kicks alice

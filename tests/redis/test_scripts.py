@@ -116,7 +116,8 @@ def join_op(channel: str, uid: str, status: str = "", perm: str = "0") -> tuple:
 
 
 def members(r, channel: str) -> dict:
-    return {k.decode(): v.decode() for k, v in r.hgetall(KEYS.channel_members(channel)).items()}
+    status = {k.decode(): v.decode() for k, v in r.hgetall(KEYS.channel_status(channel)).items()}
+    return {k.decode(): status.get(k.decode(), "") for k in r.hkeys(KEYS.channel_members(channel))}
 
 
 def test_the_first_joiner_makes_a_channel_once_and_the_next_is_told_what_it_is(r):
@@ -125,8 +126,8 @@ def test_the_first_joiner_makes_a_channel_once_and_the_next_is_told_what_it_is(r
     first = run(r, S.CLAIM_CHANNEL, "n1", "a.1", TTL, "#new", "n1/a.1", "#New", "100.0", 0)
     assert first == [b"created"]
     second = run(r, S.CLAIM_CHANNEL, "n2", "a.1", TTL, "#new", "n2/a.1", "#new", "101.0", 0)
-    assert second[0] == b"exists" and second[1] == []  # the creator's membership comes with its entry
-    assert dict(zip(second[2][0::2], second[2][1::2]))[b"name"] == b"#New"
+    assert second[0] == b"exists" and second[2] == []  # the creator's membership comes with its entry
+    assert dict(zip(second[1][0::2], second[1][1::2])) == {b"name": b"#New", b"created": b"100.0"}
     append(r, "n1", "a.1", ((KEYS.directory,), b"j", join_op("#new", "n1/a.1", "o")))
     append(r, "n2", "a.1", ((KEYS.directory,), b"j", join_op("#new", "n2/a.1")))
     assert members(r, "#new") == {"n1/a.1": "o", "n2/a.1": ""}
@@ -151,14 +152,16 @@ def test_a_quit_and_a_reap_take_users_out_of_every_channel_and_an_emptied_one_ce
     assert r.smembers(KEYS.channels) == {b"#lobby"}
 
 
-def test_a_hello_puts_a_nodes_members_and_their_view_of_the_channel_back(r):
+def test_a_hello_says_a_nodes_members_and_fills_in_only_what_redis_lacks(r):
     claim_node(r, "n1", "a.1")
-    append(r, "n1", "a.1", ((KEYS.directory,), b"j", join_op("#a", "n1/a.1", "o"), join_op("#gone", "n1/a.2")))
-    state = ["name", "#a", "created", "100.0", "flag:n", "1", "key", "k"]
+    append(r, "n1", "a.1", ((KEYS.directory,), b"j", join_op("#a", "n1/a.1", "o"), join_op("#gone", "n1/a.2"),
+                            ("cmd", 4, "HSET", KEYS.channel_state("#a"), "topic", "newer")))
+    state = ["name", "#a", "created", "100.0", "flag:n", "0", "key", "k", "topic", "older"]
     lists = ["b x!*@*", '["x!*@*", "n1", 1.0]']
-    hello = ("chello", 1, "#a", 4, *state, 1, *lists, 1, "n1/a.9", 2, "n1/a.1", "o", "n1/a.3", "v")
+    hello = ("chello", 1, "#a", 5, *state, 1, *lists, 1, "n1/a.9", 2, "n1/a.1", "v", "n1/a.3", "v")
     append(r, "n1", "a.1", ((KEYS.directory,), b"hello", hello))
-    assert members(r, "#a") == {"n1/a.1": "o", "n1/a.3": "v"}
-    assert r.hgetall(KEYS.channel_state("#a")) == {b"name": b"#a", b"created": b"100.0", b"flag:n": b"1", b"key": b"k"}
-    assert r.smembers(KEYS.channel_invites("#a")) == {b"n1/a.9"} and r.hlen(KEYS.channel_lists("#a")) == 1
+    assert members(r, "#a") == {"n1/a.1": "o", "n1/a.3": "v"}  # a status Redis has is kept
+    assert r.hgetall(KEYS.channel_state("#a")) == {b"name": b"#a", b"created": b"100.0", b"flag:n": b"0",
+                                                     b"key": b"k", b"topic": b"newer"}  # the change made since kept
+    assert r.hgetall(KEYS.channel_invites("#a")) == {b"n1/a.9": b"1"} and r.hlen(KEYS.channel_lists("#a")) == 1
     assert not r.exists(KEYS.channel_state("#gone"))  # its only member is no longer in it
