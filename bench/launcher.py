@@ -154,8 +154,7 @@ def start_geventchat(cpus: set[int], max_clients: int, extra: tuple[str, ...] = 
         data_dir = tempfile.mkdtemp(prefix="bench-data-")  # history and the like: never the user's own
         argv += ["--data-dir", data_dir]
         if checkout.seed is not None:
-            for entry in os.scandir(checkout.seed):
-                shutil.copyfile(entry.path, os.path.join(data_dir, entry.name))
+            _copy_seed(checkout.seed, data_dir)
     ports = [port]
     name = checkout.name
     if checkout.websocket:
@@ -183,6 +182,17 @@ def start_geventchat(cpus: set[int], max_clients: int, extra: tuple[str, ...] = 
         server.stop()
         raise
     return server
+
+
+def _copy_seed(seed: str, data_dir: str) -> None:
+    """The seed's files into the data directory, on disk before the server starts: otherwise the
+    server's first fdatasync would write back the whole copy, and its first answers would wait for it."""
+    for entry in os.scandir(seed):
+        if entry.is_file():
+            target = os.path.join(data_dir, entry.name)
+            shutil.copyfile(entry.path, target)
+            with open(target, "rb") as copied:
+                os.fsync(copied.fileno())
 
 
 def start_relay(cpus: set[int]) -> Server:
