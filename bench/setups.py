@@ -41,16 +41,16 @@ def check(args: argparse.Namespace) -> None:
             raise ValueError(f"--channels must be at least 1, not {args.channels}")
         if args.scenario != "fanout":
             raise ValueError("--channels goes with fanout")
-    here = ("--baseline", args.baseline), ("--tls", args.tls), ("--server-args", args.server_args), \
-        ("--variant", args.variant), ("--websocket", args.websocket), ("--channels", args.channels)
+    here = (("--baseline", args.baseline), ("--tls", args.tls), ("--server-args", args.server_args),
+            ("--variant", args.variant), ("--websocket", args.websocket), ("--channels", args.channels))
     if args.connect and any(value for _, value in here):
         used = ", ".join(flag for flag, value in here if value)
         raise ValueError(f"{used} start geventchat here; they do not go with --connect")
     if args.scenario == "history":
         odd = [flag for flag, value in here if value and flag != "--server-args"]
         if odd or args.connect:
-            raise ValueError(f"history runs this checkout with and without history; {', '.join(odd or ['--connect'])}"
-                             " go with fanout, connect and churn")
+            raise ValueError(f"history runs this checkout with and without history; it does not take "
+                             f"{', '.join(odd or ['--connect'])} (fanout, connect and churn do)")
     names = [name for name, _ in args.variant]
     for name in names:
         if name in TAKEN or name.endswith("-tls") or name.startswith(OURS + "-") or names.count(name) > 1:
@@ -62,8 +62,11 @@ def checkouts(args: argparse.Namespace) -> list[launcher.Checkout]:
     """The geventchat configurations to run, in table order; ValueError (one line) for a bad one."""
     if args.connect:
         return []
-    ours = launcher.this_checkout()
-    ours = dataclasses.replace(ours, args=tuple(shlex.split(args.server_args)))
+    try:
+        flags = tuple(shlex.split(args.server_args))
+    except ValueError as error:
+        raise ValueError(f"--server-args: {error}") from None
+    ours = dataclasses.replace(launcher.this_checkout(), args=flags)
     _known(ours, ours.args, "--server-args")
     if args.scenario == "history":
         return [dataclasses.replace(ours, name=NO_HISTORY, args=ours.args + ("--history", "none")),

@@ -140,7 +140,7 @@ def test_a_filled_store_holds_every_line_in_order_and_msgids_with_enough_before_
     (["fanout", "--channels", "0"], "--channels must be at least 1, not 0"),
     (["fanout", "--channels", "3", "--clients", "100,4"], "--clients 100,4: each room needs at least 2 clients, so 6"),
     (["connect", "--channels", "2"], "--channels goes with fanout"),
-    (["history", "--tls"], "history runs this checkout with and without history; --tls go with"),
+    (["history", "--tls"], "history runs this checkout with and without history; it does not take --tls (fanout"),
     (["fanout", "--connect", "127.0.0.1:1", "--websocket"], "--websocket start geventchat here"),
 ])
 def test_bad_flags_are_one_error_line(argv, error):
