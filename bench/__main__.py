@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "Python with PYTHONPATH pointing there; ratios geventchat/baseline")
     p.add_argument("--server-args", metavar="ARGS", default="",
                    help="more flags for this checkout's geventchat, in one string (e.g. \"--history none\")")
+    p.add_argument("--baseline-args", metavar="ARGS", default="",
+                   help="more flags for the --baseline checkout's geventchat (e.g. the same --redis URL with "
+                        "another --network, to compare two revisions of the network mode in one run)")
     p.add_argument("--variant", metavar="NAME=FLAGS", action="append", type=setups.variant, default=[],
                    help="also measure this checkout's geventchat with FLAGS added, in the tables as NAME, with "
                         "ratios NAME/geventchat (e.g. metrics=\"--metrics-port 0\"); repeatable")

@@ -1,7 +1,7 @@
 """Which geventchat configurations one invocation runs, from its flags, each checked before anything starts.
 
 This checkout's geventchat is always one (with --server-args); --baseline
-adds another checkout's; --variant NAME=FLAGS, --websocket and --channels
+adds another checkout's (with --baseline-args); --variant NAME=FLAGS, --websocket and --channels
 add this checkout again, changed in one respect each, and each is shown as a
 ratio to the plain one. `bin/bench history` runs this checkout twice:
 with `--history none`, and with history kept on a filled store.
@@ -41,8 +41,11 @@ def check(args: argparse.Namespace) -> None:
             raise ValueError(f"--channels must be at least 1, not {args.channels}")
         if args.scenario != "fanout":
             raise ValueError("--channels goes with fanout")
-    here = (("--baseline", args.baseline), ("--tls", args.tls), ("--server-args", args.server_args),
-            ("--variant", args.variant), ("--websocket", args.websocket), ("--channels", args.channels))
+    here = (("--baseline", args.baseline), ("--baseline-args", args.baseline_args), ("--tls", args.tls),
+            ("--server-args", args.server_args), ("--variant", args.variant), ("--websocket", args.websocket),
+            ("--channels", args.channels))
+    if args.baseline_args and not args.baseline:
+        raise ValueError("--baseline-args are flags for the --baseline checkout: give --baseline PATH too")
     if args.connect and any(value for _, value in here):
         used = ", ".join(flag for flag, value in here if value)
         raise ValueError(f"{used} start geventchat here; they do not go with --connect")
@@ -62,18 +65,15 @@ def checkouts(args: argparse.Namespace) -> list[launcher.Checkout]:
     """The geventchat configurations to run, in table order; ValueError (one line) for a bad one."""
     if args.connect:
         return []
-    try:
-        flags = tuple(shlex.split(args.server_args))
-    except ValueError as error:
-        raise ValueError(f"--server-args: {error}") from None
-    ours = dataclasses.replace(launcher.this_checkout(), args=flags)
+    ours = dataclasses.replace(launcher.this_checkout(), args=_split(args.server_args, "--server-args"))
     _known(ours, ours.args, "--server-args")
     if args.scenario == "history":
         return [dataclasses.replace(ours, name=NO_HISTORY, args=ours.args + ("--history", "none")),
                 dataclasses.replace(ours, versus=NO_HISTORY)]
     out = [ours]
     if args.baseline:
-        out.insert(0, launcher.Checkout.load(args.baseline, "baseline"))
+        baseline = launcher.Checkout.load(args.baseline, "baseline")
+        out.insert(0, dataclasses.replace(baseline, args=_split(args.baseline_args, "--baseline-args")))
     for name, flags in args.variant:
         _known(ours, flags, f"--variant {name}")
         out.append(dataclasses.replace(ours, name=name, args=ours.args + flags, versus=OURS))
@@ -85,6 +85,13 @@ def checkouts(args: argparse.Namespace) -> list[launcher.Checkout]:
         out.append(dataclasses.replace(ours, name=f"{OURS}-{args.channels}ch", args=ours.args + ("--lobby", "none"),
                                        channels=args.channels, versus=OURS))
     return out
+
+
+def _split(flags: str, where: str) -> tuple[str, ...]:
+    try:
+        return tuple(shlex.split(flags))
+    except ValueError as error:
+        raise ValueError(f"{where}: {error}") from None
 
 
 def _known(checkout: launcher.Checkout, flags: tuple[str, ...], where: str) -> None:

@@ -24,7 +24,7 @@ import termios
 import time
 from dataclasses import dataclass, field
 
-from . import keys
+from . import commands, keys
 from .address import format_address
 from .config import ClientConfig
 from .editor import LineEditor
@@ -64,7 +64,7 @@ class App:
         self.config: ClientConfig = session.config
         self.state = session.state
         self.editor = LineEditor()
-        self.view = View(screen)
+        self.view = View(screen, self.config.nicklist_cols)
         self.signals = signals
         self.wake_fd = wake_fd
         self.output = output
@@ -221,28 +221,53 @@ class App:
 
     def _apply(self, action: str, now: float) -> None:
         editor, back = self.editor, self.state.scrollback
-        width, height = self.view.pane()
+        width, height = self.view.pane(self.state)
         if action == "submit":
-            line = editor.submit()
+            line = editor.submit(remember=not commands.is_secret(editor.text))
             if line.strip():
                 back.end()
                 self.session.submit(line, now)
         elif action in ("home", "end") and not editor.text:
             back.home(width, height) if action == "home" else back.end()
+            if action == "home":
+                self.session.fetch_older(self.state.windows.active, now)
         elif action == "top":
             back.home(width, height)
+            self.session.fetch_older(self.state.windows.active, now)
         elif action == "bottom":
             back.end()
         elif action == "page_up":
             back.page_up(width, height)
+            if back.at_top(width, height):
+                self.session.fetch_older(self.state.windows.active, now)
         elif action == "page_down":
             back.page_down(width, height)
         elif action == "complete":
-            editor.complete(self.state.nicks())
+            editor.complete(self._completions())
+        elif action.startswith("window_"):
+            self._switch(action[len("window_"):])
         elif action == "redraw":
             self.screen.clear()
         elif action in self.editing:
             self.editing[action]()
+
+    def _switch(self, how: str) -> None:
+        windows = self.state.windows
+        if how == "next":
+            windows.step(1)
+        elif how == "prev":
+            windows.step(-1)
+        else:
+            windows.show_number(int(how))
+        self.state.changed = True
+
+    def _completions(self) -> list[str]:
+        """What Tab may complete: the nicks of this window, our channels, and /commands at the start."""
+        state = self.state
+        names = state.nicks() + [window.name for window in state.windows if window.is_channel]
+        if self.editor.text.startswith("/") and " " not in self.editor.text[:self.editor.cursor]:
+            names += ["/" + name for name in commands.COMMANDS]
+        return names
 
     # --- pastes ------------------------------------------------------------
     def _pasted(self, paste: Paste, now: float) -> None:

@@ -10,17 +10,20 @@ fails, for scripts.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import locale
 import os
 import ssl
 import sys
 
-from geventchat.argtypes import port, positive, room
+from geventchat.argtypes import not_negative, port, positive, room
 from geventchat.protocol.names import valid_nick
 
 from .address import AddressError, split_address
-from .config import (CONNECT_TIMEOUT, DEFAULT_PORT, DEFAULT_TLS_PORT, NICK_POLL, PASTE_CONFIRM_LINES,
-                     REFUSED_RETRY, SEND_BURST, SEND_RATE, ClientConfig, TlsConfig)
+from .config import (CONNECT_TIMEOUT, DEFAULT_PORT, DEFAULT_TLS_PORT, ECHO_TIMEOUT, HISTORY_CATCHUP, HISTORY_LINES,
+                     HISTORY_WAIT, NICK_POLL, NICKLIST_COLS, PASSWORD_ENV, PASTE_CONFIRM_LINES, REFUSED_RETRY, SCROLLBACK,
+                     SEND_BURST, SEND_RATE, ClientConfig, TlsConfig)
+from .password import PasswordError, read_password
 from .tls import FingerprintError, describe_tls_error, make_context, parse_fingerprint
 
 NICK_MAX = 64
@@ -53,6 +56,21 @@ def build_parser() -> argparse.ArgumentParser:
                      help="accept only the certificate with this SHA-256 fingerprint (hex, colons optional)")
     tls.add_argument("--tls-insecure", action="store_true",
                      help="do not check the certificate at all (anyone on the way can read the chat)")
+    tls.add_argument("--tls-cert", metavar="FILE",
+                     help="present this client certificate (PEM, with its key unless --tls-key); "
+                          "with --sasl it logs in with SASL EXTERNAL")
+    tls.add_argument("--tls-key", metavar="FILE", help="the private key of --tls-cert, when in a file of its own")
+    account = p.add_argument_group("account")
+    account.add_argument("--sasl", action="store_true",
+                         help=f"log in with SASL: PLAIN with the password from ${PASSWORD_ENV} or a prompt, "
+                              "or EXTERNAL with --tls-cert")
+    account.add_argument("--account", metavar="NAME", help="the account to log in to (default: the nickname); "
+                                                          "implies --sasl")
+    account.add_argument("--password-env", metavar="NAME", default=PASSWORD_ENV,
+                         help=f"the environment variable holding the password (default {PASSWORD_ENV})")
+    account.add_argument("--sasl-required", action="store_true",
+                         help="when the login fails, leave (and do not reconnect) instead of going on "
+                              "without an account")
     limits = p.add_argument_group("limits")
     limits.add_argument("--send-burst", type=positive(int), default=SEND_BURST, metavar="N",
                         help=f"lines sent at once before pacing starts (default {SEND_BURST})")
@@ -69,6 +87,23 @@ def build_parser() -> argparse.ArgumentParser:
     limits.add_argument("--nick-poll", type=positive(float), default=NICK_POLL, metavar="SECONDS",
                         help="under a fallback nick, ask this often whether ours is free, on servers "
                              f"without MONITOR (default {NICK_POLL:g})")
+    limits.add_argument("--scrollback", type=positive(int), default=SCROLLBACK, metavar="N",
+                        help=f"lines each window keeps (default {SCROLLBACK})")
+    limits.add_argument("--history-lines", type=positive(int), default=HISTORY_LINES, metavar="N",
+                        help="lines of a channel's history shown on joining it, and fetched each time PageUp "
+                             f"reaches the top, on servers that keep history (default {HISTORY_LINES})")
+    limits.add_argument("--history-catchup", type=positive(int), default=HISTORY_CATCHUP, metavar="N",
+                        help="most lines of a channel fetched after a reconnect: what was said while away "
+                             f"(default {HISTORY_CATCHUP})")
+    limits.add_argument("--history-wait", type=positive(float), default=HISTORY_WAIT, metavar="SECONDS",
+                        help="live lines wait this long at most for a history answer to land before them "
+                             f"(default {HISTORY_WAIT:g})")
+    limits.add_argument("--echo-timeout", type=positive(float), default=ECHO_TIMEOUT, metavar="SECONDS",
+                        help="a line the server has not echoed back in this long is flagged as not confirmed "
+                             f"(default {ECHO_TIMEOUT:g})")
+    limits.add_argument("--nicklist-cols", type=not_negative(int), default=NICKLIST_COLS, metavar="N",
+                        help="show a channel's nick list beside the chat on terminals at least N columns "
+                             f"wide; 0: never (default {NICKLIST_COLS})")
     return p
 
 
@@ -101,11 +136,28 @@ def config_from_args(argv: list[str] | None) -> ClientConfig:
                         plain=args.plain, tls=_tls(parser, args), send_burst=args.send_burst,
                         send_rate=args.send_rate, paste_lines=args.paste_lines,
                         refused_retry=args.refused_retry, nick_poll=args.nick_poll,
-                        connect_timeout=args.connect_timeout)
+                        connect_timeout=args.connect_timeout, scrollback=args.scrollback,
+                        history_lines=args.history_lines, history_catchup=args.history_catchup,
+                        echo_timeout=args.echo_timeout, history_wait=args.history_wait,
+                        nicklist_cols=args.nicklist_cols,
+                        sasl=_sasl(parser, args), account=args.account or "",
+                        sasl_required=args.sasl_required, password_env=args.password_env)
 
 
 def _wants_tls(args: argparse.Namespace) -> bool:
-    return bool(args.tls or args.tls_ca or args.tls_fingerprint or args.tls_insecure)
+    return bool(args.tls or args.tls_ca or args.tls_fingerprint or args.tls_insecure or args.tls_cert)
+
+
+def _sasl(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """The mechanism to log in with: EXTERNAL with a client certificate, else PLAIN; None without --sasl."""
+    wanted = args.sasl or args.account is not None or args.sasl_required
+    if args.account is not None and not valid_nick(args.account, NICK_MAX):
+        parser.error(f"--account {args.account!r} is not a valid account name")
+    if args.tls_key and not args.tls_cert:
+        parser.error("--tls-key goes with --tls-cert (the certificate it is the key of)")
+    if not wanted:
+        return None
+    return "EXTERNAL" if args.tls_cert else "PLAIN"
 
 
 def _tls(parser: argparse.ArgumentParser, args: argparse.Namespace) -> TlsConfig:
@@ -122,13 +174,21 @@ def _tls(parser: argparse.ArgumentParser, args: argparse.Namespace) -> TlsConfig
             fingerprint = parse_fingerprint(args.tls_fingerprint)
         except FingerprintError as error:
             parser.error(f"--tls-fingerprint: {error}")
-    if args.tls_ca and not os.path.isfile(args.tls_ca):
-        parser.error(f"--tls-ca: no such file: {args.tls_ca!r}")
-    tls = TlsConfig(enabled=True, ca_file=args.tls_ca, insecure=args.tls_insecure, fingerprint=fingerprint)
+    for flag, path in (("--tls-ca", args.tls_ca), ("--tls-cert", args.tls_cert), ("--tls-key", args.tls_key)):
+        if path and not os.path.isfile(path):
+            parser.error(f"{flag}: no such file: {path!r}")
+    tls = TlsConfig(enabled=True, ca_file=args.tls_ca, insecure=args.tls_insecure, fingerprint=fingerprint,
+                    cert_file=args.tls_cert, key_file=args.tls_key)
     try:
-        make_context(tls)
+        make_context(dataclasses.replace(tls, cert_file=None))
     except (OSError, ssl.SSLError) as error:
         parser.error(f"--tls-ca: {args.tls_ca!r} holds no usable CA certificate ({describe_tls_error(error)})")
+    if tls.cert_file:
+        try:
+            make_context(tls)
+        except (OSError, ssl.SSLError) as error:
+            which = "--tls-cert and --tls-key" if tls.key_file else "--tls-cert"
+            parser.error(f"{which}: not a usable certificate and key ({describe_tls_error(error)})")
     return tls
 
 
@@ -164,6 +224,16 @@ def main(argv: list[str] | None = None) -> int:
         config = config_from_args(argv)
     except SystemExit as exit:  # argparse printed the usage line and the error
         return int(exit.code or 0)
+    if config.sasl == "PLAIN":
+        try:
+            config = dataclasses.replace(config, password=read_password(config.password_env,
+                                                                          config.account or config.nick))
+        except PasswordError as error:
+            print(f"chat-client: {error}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print(file=sys.stderr)
+            return 130
     try:
         locale.setlocale(locale.LC_ALL, "")
     except locale.Error:

@@ -30,6 +30,28 @@ CONNECT_TIMEOUT = 30.0
 NICK_POLL = 60.0
 """Seconds between ISON checks for our nick while we use a fallback (servers without MONITOR)."""
 
+HISTORY_LINES = 100
+"""Lines of a channel's history shown on joining it, and fetched each time PageUp reaches the top."""
+
+HISTORY_CATCHUP = 1000
+"""Most lines of one channel fetched after a reconnect (what was said while we were away)."""
+
+ECHO_TIMEOUT = 30.0
+"""Seconds to wait for the server to echo a line of ours before flagging it as not confirmed."""
+
+HISTORY_WAIT = 10.0
+"""Seconds live lines wait for a history answer before they are shown anyway."""
+
+
+SCROLLBACK = 10_000
+"""Lines each window keeps (and lines line mode may fall behind by; msgids remembered: twice as many)."""
+
+NICKLIST_COLS = 100
+"""A channel's nick list is a column beside the chat on terminals at least this wide (0: never)."""
+
+PASSWORD_ENV = "CHAT_PASSWORD"
+"""The environment variable the account password is read from, when set (else it is asked for)."""
+
 
 @dataclass(frozen=True)
 class TlsConfig:
@@ -39,6 +61,8 @@ class TlsConfig:
     ca_file: str | None = None        # trust this CA file instead of the system store
     insecure: bool = False            # no verification at all (said loudly on screen)
     fingerprint: bytes | None = None  # SHA-256 of the certificate, pinned the ssh way
+    cert_file: str | None = None      # our own certificate (PEM, with its key unless key_file), for SASL EXTERNAL
+    key_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,3 +82,14 @@ class ClientConfig:
     refused_retry: float = REFUSED_RETRY
     nick_poll: float = NICK_POLL
     connect_timeout: float = CONNECT_TIMEOUT
+    scrollback: int = SCROLLBACK
+    history_lines: int = HISTORY_LINES
+    history_catchup: int = HISTORY_CATCHUP
+    echo_timeout: float = ECHO_TIMEOUT
+    history_wait: float = HISTORY_WAIT
+    nicklist_cols: int = NICKLIST_COLS
+    sasl: str | None = None           # the SASL mechanism to log in with: PLAIN or EXTERNAL; None: no login
+    account: str = ""                 # the account (the nick when empty)
+    password: str = field(default="", repr=False)   # read from the environment or a prompt, never the command line
+    sasl_required: bool = False       # leave when the login fails, instead of going on without an account
+    password_env: str = PASSWORD_ENV  # where the password is read from

@@ -157,10 +157,10 @@ class LineEditor:
         return done
 
     # --- history ---------------------------------------------------------
-    def submit(self) -> str:
-        """Enter: return the line, remember it, and start a fresh one."""
+    def submit(self, remember: bool = True) -> str:
+        """Enter: return the line, remember it (unless it holds a password), and start a fresh one."""
         line = self.text
-        if line.strip() and (not self.history or self.history[-1] != line):
+        if remember and line.strip() and (not self.history or self.history[-1] != line):
             self.history.append(line)
             del self.history[:-HISTORY_LIMIT]
         self.text, self.cursor, self._browse, self._draft = "", 0, None, ""
@@ -199,9 +199,9 @@ class LineEditor:
 
     # --- completion ------------------------------------------------------
     def complete(self, nicks: list[str]) -> bool:
-        """Tab: complete the word before the cursor to a nick; Tab again cycles.
+        """Tab: complete the word before the cursor to a nick (or a channel, a /command); Tab again cycles.
 
-        At the start of the line the nick gets `: ` (addressing someone), else
+        At the start of the line a nick gets `: ` (addressing someone), else
         a space. Returns False when nothing matched.
         """
         done = self._completion
@@ -219,7 +219,7 @@ class LineEditor:
         matches = sorted((n for n in nicks if casefold(n).startswith(key)), key=casefold)
         if not matches:
             return False
-        suffix = ": " if start == 0 else " "
+        suffix = ": " if start == 0 and prefix[0] not in "#&/" else " "
         done = Completion(start, prefix, matches, 0, suffix)
         self._put(done)
         self._completion = done

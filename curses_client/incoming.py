@@ -1,27 +1,26 @@
 """What each server message does to the client: state changes, screen lines, replies.
 
-One table, HANDLERS, from command or numeric to a function
-`(state, msg, now) -> replies`, where replies are messages to send back
-(PONG, CAP END, an alternative NICK). No I/O: the session sends the replies.
+The table lives in handlers.py; this module holds the handlers for the
+connection, registration and queries, gathers the others (channels, talk,
+history, accounts), and is the one entry point: `handle(state, msg, now)`.
 A message nobody handles still shows up in words rather than vanishing, and
 nothing a server sends can raise out of here.
 """
 
 from __future__ import annotations
 
-import re
 import time
-from typing import Callable
 
 from geventchat.protocol import numerics as N
 from geventchat.protocol.message import Message
 from geventchat.protocol.names import casefold, valid_nick
 
+from . import accounts, channels, history, talk
+from .handlers import HANDLERS, Reply, handles, last, nick_of, reclaim_if_free, strip_formatting
 from .refusal import Retry, judge_error
-from .state import ChatState, Kind, Phase
+from .state import ChatState, Phase, Window
 
-Reply = tuple[str, ...]
-Handler = Callable[[ChatState, Message, float], list[Reply]]
+__all__ = ["alternative_nick", "handle", "nick_of", "strip_formatting"]
 
 ERR_UNAVAILRESOURCE = "437"   # nick temporarily unavailable (RFC 2812)
 RPL_MONONLINE = "730"         # MONITOR (IRCv3): a watched nick is online
@@ -33,54 +32,19 @@ WELCOME_BLOCK = {N.RPL_YOURHOST, N.RPL_CREATED, N.RPL_MYINFO, N.RPL_LUSERCLIENT,
 """Numerics of the welcome block, shown on the first connection only (not again on each reconnect)."""
 
 JOIN_GRACE = 0.5
-"""Seconds after the welcome to wait for the server to put us in a room before we JOIN."""
-
-CLIENT_VERSION = "geventchat curses client"
-
-_FORMATTING = re.compile(r"\x03(\d{1,2}(,\d{1,2})?)?|[\x02\x0f\x11\x16\x1d\x1e\x1f]")
-_MODE_PREFIXES = "~&@%+"
-
-HANDLERS: dict[str, Handler] = {}
-
-
-def handles(*commands: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        for command in commands:
-            HANDLERS[command] = fn
-        return fn
-    return register
+"""Seconds after the welcome to wait for the server to put us in a channel before we JOIN."""
 
 
 def handle(state: ChatState, msg: Message, now: float) -> list[Reply]:
     """Apply one server message; return what to send back."""
+    if history.collects(state, msg):
+        return []
     handler = HANDLERS.get(msg.command)
     if handler is not None:
         return handler(state, msg, now)
     if msg.command.isdigit():
         return _numeric(state, msg, now)
-    return []  # commands we have no use for (MODE, ...) change nothing on screen
-
-
-def nick_of(prefix: str | None) -> str:
-    return (prefix or "").split("!", 1)[0]
-
-
-def userhost_of(prefix: str | None) -> str:
-    return (prefix or "").partition("!")[2]
-
-
-def _last(msg: Message) -> str:
-    """The trailing parameter, or "" when a server sent none."""
-    return msg.params[-1] if msg.params else ""
-
-
-def strip_formatting(text: str) -> str:
-    """Drop mIRC colour and bold codes: we show text, not control bytes."""
-    return _FORMATTING.sub("", text)
-
-
-def is_channel(name: str) -> bool:
-    return name[:1] in "#&+!"
+    return []  # commands we have no use for change nothing on screen
 
 
 def alternative_nick(nick: str, nicklen: int) -> str:
@@ -97,6 +61,8 @@ def alternative_nick(nick: str, nicklen: int) -> str:
     return stem[:max(1, nicklen - len(suffix))] + suffix
 
 
+
+
 # --- connection and registration ---------------------------------------
 
 @handles("PING")
@@ -109,17 +75,6 @@ def pong(state: ChatState, msg: Message, now: float) -> list[Reply]:
     return []
 
 
-@handles("CAP")
-def cap(state: ChatState, msg: Message, now: float) -> list[Reply]:
-    """We ask for no capabilities: end negotiation once the list is complete."""
-    sub = msg.param(1).upper()
-    if sub == "LS" and msg.param(2) == "*":
-        return []  # more LS lines follow
-    if sub in ("LS", "ACK", "NAK"):
-        return [("CAP", "END")]
-    return []
-
-
 @handles(N.RPL_WELCOME)
 def welcome(state: ChatState, msg: Message, now: float) -> list[Reply]:
     """The welcome block is shown once; a reconnect gets one line instead."""
@@ -129,37 +84,44 @@ def welcome(state: ChatState, msg: Message, now: float) -> list[Reply]:
     if msg.prefix:
         state.server = msg.prefix
     if state.quiet_welcome:
-        state.status(now, f"Reconnected to {state.server} as {state.nick}")
+        state.note(now, f"Reconnected to {state.server} as {state.nick}")
     else:
-        state.status(now, strip_formatting(_last(msg) or "Welcome"))
+        state.status(now, strip_formatting(last(msg) or "Welcome"), state.windows.status)
     state.welcomed = True
     if state.asked_nick and not state.is_me(state.asked_nick):
-        state.status(now, f"You are connected as {state.nick} ({state.asked_nick} was not available)")
-    return []
+        state.note(now, f"You are connected as {state.nick} ({state.asked_nick} was not available)")
+    return accounts.at_welcome(state, now)
 
 
 @handles(N.RPL_ISUPPORT)
 def isupport(state: ChatState, msg: Message, now: float) -> list[Reply]:
     for token in msg.params[1:-1]:
-        name, _, value = token.partition("=")
-        if name == "NICKLEN" and value.isdigit() and int(value) > 0:
-            state.nicklen = int(value)
-        elif name == "MONITOR":
-            state.monitor = True
-        elif name == "-MONITOR":
-            state.monitor = False
+        state.features.apply(token)
     return []
 
 
 @handles(N.RPL_ENDOFMOTD, N.ERR_NOMOTD)
 def end_of_welcome(state: ChatState, msg: Message, now: float) -> list[Reply]:
     if msg.command == N.RPL_ENDOFMOTD and not state.quiet_welcome:
-        state.status(now, strip_formatting(_last(msg)))
+        state.status(now, strip_formatting(last(msg)), state.windows.status)
     state.quiet_welcome = False
     state.motd_done = True
-    if state.room is None:
+    # Lines sent before a loss that no history will vouch for are flagged now.
+    talk.settle_lost(state, private=history.available(state))
+    if any(casefold(name) not in _joined(state) for name, _ in state.wanted.values()):
         state.join_due = now + JOIN_GRACE
     return []
+
+
+def _joined(state: ChatState) -> set[str]:
+    return {casefold(window.name) for window in state.joined()}
+
+
+def channels_to_join(state: ChatState) -> list[Reply]:
+    """The channels we mean to be in and are not (the server put us in none, or we reconnected)."""
+    joined = _joined(state)
+    return [("JOIN", name, key) if key else ("JOIN", name) for folded, (name, key) in state.wanted.items()
+            if folded not in joined]
 
 
 @handles(N.ERR_NICKNAMEINUSE, ERR_UNAVAILRESOURCE, N.ERR_ERRONEUSNICKNAME)
@@ -174,13 +136,14 @@ def nick_refused(state: ChatState, msg: Message, now: float) -> list[Reply]:
             return []
         state.error(now, f"Nick {wanted} {why}")
         return []
+    nicklen = state.features.nicklen
     if msg.command == N.ERR_ERRONEUSNICKNAME and len(wanted) > 9 and valid_nick(wanted[:9], 9):
         new = wanted[:9]  # longer than this server allows: RFC 1459's nine always are
-    elif msg.command == N.ERR_ERRONEUSNICKNAME or not valid_nick(alternative_nick(wanted, state.nicklen), 30):
-        new = f"guest{int(now * 1000) % 10000}"[:state.nicklen]
+    elif msg.command == N.ERR_ERRONEUSNICKNAME or not valid_nick(alternative_nick(wanted, nicklen), 30):
+        new = f"guest{int(now * 1000) % 10000}"[:nicklen]
     else:
-        new = alternative_nick(wanted or state.nick, max(state.nicklen, len(wanted)))
-    state.error(now, f"Nick {wanted} {why}; trying {new}")
+        new = alternative_nick(wanted or state.nick, max(nicklen, len(wanted)))
+    state.error(now, f"Nick {wanted} {why}; trying {new}", state.windows.status)
     state.nick = new
     return [("NICK", new)]
 
@@ -190,31 +153,21 @@ def error(state: ChatState, msg: Message, now: float) -> list[Reply]:
     """The server closes the link and says why; after our own QUIT that is no error."""
     text = strip_formatting(msg.param(0))
     if state.quitting:
-        state.status(now, f"Server closed the link: {text}")
+        state.status(now, f"Server closed the link: {text}", state.windows.status)
         return []
     verdict = judge_error(text)
     state.refusal = verdict
     if verdict.retry is Retry.SOON:
-        state.error(now, f"Server closed the link: {text}")
+        state.note(now, f"Server closed the link: {text}", error=True)
     else:
-        state.error(now, f"The server refused the connection: {verdict.reason}")
-    return []
-
-
-def _reclaim_if_free(state: ChatState, nick: str, now: float) -> list[Reply]:
-    """Someone left our nick: take it back (once; the answer says whether it worked)."""
-    if (state.phase is Phase.CONNECTED and not state.reclaiming and casefold(nick) == casefold(state.wanted_nick)
-            and not state.is_me(state.wanted_nick)):
-        state.reclaiming = True
-        state.status(now, f"{state.wanted_nick} is free again: taking it back")
-        return [("NICK", state.wanted_nick)]
+        state.note(now, f"The server refused the connection: {verdict.reason}", error=True)
     return []
 
 
 @handles(RPL_MONOFFLINE)
 def monitor_offline(state: ChatState, msg: Message, now: float) -> list[Reply]:
-    for target in _last(msg).split(","):
-        replies = _reclaim_if_free(state, nick_of(target.strip()), now)
+    for target in last(msg).split(","):
+        replies = reclaim_if_free(state, nick_of(target.strip()), now)
         if replies:
             return replies
     return []
@@ -228,161 +181,13 @@ def monitor_online(state: ChatState, msg: Message, now: float) -> list[Reply]:
 @handles(N.RPL_ISON)
 def ison(state: ChatState, msg: Message, now: float) -> list[Reply]:
     """ISON's answer lists who of those asked are online; ours (polling for our nick) is not shown."""
-    online = {casefold(nick) for nick in _last(msg).split()}
+    online = {casefold(nick) for nick in last(msg).split()}
     if not state.ison_asked:
-        state.status(now, f"Online: {_last(msg)}" if online else "Online: nobody of those")
+        state.status(now, f"Online: {last(msg)}" if online else "Online: nobody of those")
         return []
     state.ison_asked = False
     if casefold(state.wanted_nick) not in online:
-        return _reclaim_if_free(state, state.wanted_nick, now)
-    return []
-
-
-# --- the room ------------------------------------------------------------
-
-@handles("JOIN")
-def join(state: ChatState, msg: Message, now: float) -> list[Reply]:
-    nick, room = nick_of(msg.prefix), msg.param(0)
-    if state.is_me(nick):
-        state.room = room
-        state.prefix = msg.prefix or ""
-        state.join_due = None
-        state.members.clear()
-        state.add_member(nick)
-        state.status(now, f"You joined {room}")
-    elif state.room is not None and casefold(room) == casefold(state.room):
-        state.add_member(nick)
-        state.status(now, f"{nick} ({userhost_of(msg.prefix)}) joined {room}")
-    return []
-
-
-@handles("PART")
-def part(state: ChatState, msg: Message, now: float) -> list[Reply]:
-    nick, room = nick_of(msg.prefix), msg.param(0)
-    reason = f" ({strip_formatting(msg.param(1))})" if msg.param(1) else ""
-    if state.is_me(nick):
-        state.room = None
-        state.members.clear()
-        state.status(now, f"You left {room}{reason}")
-    else:
-        state.remove_member(nick)
-        state.status(now, f"{nick} left {room}{reason}")
-    return []
-
-
-@handles("KICK")
-def kick(state: ChatState, msg: Message, now: float) -> list[Reply]:
-    room, victim, reason = msg.param(0), msg.param(1), strip_formatting(msg.param(2))
-    by = nick_of(msg.prefix)
-    if state.is_me(victim):
-        state.room = None
-        state.members.clear()
-        state.error(now, f"You were kicked from {room} by {by} ({reason})")
-    else:
-        state.remove_member(victim)
-        state.status(now, f"{victim} was kicked from {room} by {by} ({reason})")
-    return []
-
-
-@handles("QUIT")
-def quit_(state: ChatState, msg: Message, now: float) -> list[Reply]:
-    nick = nick_of(msg.prefix)
-    state.remove_member(nick)
-    state.status(now, f"{nick} quit ({strip_formatting(msg.param(0))})")
-    return _reclaim_if_free(state, nick, now)
-
-
-@handles("NICK")
-def nick(state: ChatState, msg: Message, now: float) -> list[Reply]:
-    old, new = nick_of(msg.prefix), msg.param(0)
-    replies: list[Reply] = []
-    if state.is_me(old):
-        state.nick = new
-        state.prefix = new + (msg.prefix or "")[len(old):] if state.prefix else ""
-        if state.reclaiming and casefold(new) == casefold(state.wanted_nick):
-            state.status(now, f"You have your nick back: you are now known as {new}")
-        else:
-            state.status(now, f"You are now known as {new}")
-        state.reclaiming = False
-    else:
-        state.status(now, f"{old} is now known as {new}")
-        replies = _reclaim_if_free(state, old, now)
-    if state.remove_member(old):
-        state.add_member(new)
-    return replies
-
-
-@handles(N.RPL_TOPIC)
-def topic_reply(state: ChatState, msg: Message, now: float) -> list[Reply]:
-    state.status(now, f"Topic of {msg.param(1)}: {strip_formatting(_last(msg))}")
-    return []
-
-
-@handles("TOPIC")
-def topic(state: ChatState, msg: Message, now: float) -> list[Reply]:
-    state.status(now, f"{nick_of(msg.prefix)} set the topic of {msg.param(0)}: {strip_formatting(msg.param(1))}")
-    return []
-
-
-@handles(N.RPL_NAMREPLY)
-def names_reply(state: ChatState, msg: Message, now: float) -> list[Reply]:
-    for name in _last(msg).split():
-        name = name.lstrip(_MODE_PREFIXES).split("!", 1)[0]
-        if name:
-            state.pending_names[casefold(name)] = name
-    return []
-
-
-@handles(N.RPL_ENDOFNAMES)
-def end_of_names(state: ChatState, msg: Message, now: float) -> list[Reply]:
-    room = msg.param(1)
-    names = sorted(state.pending_names.values(), key=casefold)
-    if state.room is not None and casefold(room) == casefold(state.room):
-        state.members = dict(state.pending_names)
-        state.changed = True
-    state.pending_names = {}
-    state.status(now, f"{len(names)} in {room}: {' '.join(names)}")
-    return []
-
-
-# --- talking -------------------------------------------------------------
-
-@handles("PRIVMSG")
-def privmsg(state: ChatState, msg: Message, now: float) -> list[Reply]:
-    sender, target, text = nick_of(msg.prefix), msg.param(0), msg.param(1)
-    private = not is_channel(target)
-    if text.startswith("\x01"):
-        return _ctcp(state, sender, private, text.strip("\x01"), now)
-    text = strip_formatting(text)
-    if private:
-        state.add(now, Kind.PRIVATE_IN, text, sender, mention=True)
-    else:
-        state.add(now, Kind.MESSAGE, text, sender, mention=state.mentions_me(text))
-    return []
-
-
-def _ctcp(state: ChatState, sender: str, private: bool, body: str, now: float) -> list[Reply]:
-    verb, _, arg = body.partition(" ")
-    verb = verb.upper()
-    if verb == "ACTION":
-        arg = strip_formatting(arg)
-        state.add(now, Kind.ACTION, arg, sender, mention=private or state.mentions_me(arg))
-        return []
-    state.status(now, f"{sender} asked for CTCP {verb}")
-    if verb == "VERSION":
-        return [("NOTICE", sender, f"\x01VERSION {CLIENT_VERSION}\x01")]
-    if verb == "PING":
-        return [("NOTICE", sender, f"\x01PING {arg}\x01")]
-    if verb == "TIME":
-        return [("NOTICE", sender, f"\x01TIME {time.ctime(now)}\x01")]
-    return []
-
-
-@handles("NOTICE")
-def notice(state: ChatState, msg: Message, now: float) -> list[Reply]:
-    sender = nick_of(msg.prefix) or state.server
-    text = strip_formatting(msg.param(1).strip("\x01"))
-    state.add(now, Kind.NOTICE, text, sender)
+        return reclaim_if_free(state, state.wanted_nick, now)
     return []
 
 
@@ -391,13 +196,13 @@ def notice(state: ChatState, msg: Message, now: float) -> list[Reply]:
 @handles(N.RPL_WHOISUSER)
 def whois_user(state: ChatState, msg: Message, now: float) -> list[Reply]:
     _, nick, user, host = msg.params[:4] if len(msg.params) >= 4 else (*msg.params, "", "", "", "")[:4]
-    state.status(now, f"{nick} is {user}@{host} ({_last(msg)})")
+    state.status(now, f"{nick} is {user}@{host} ({last(msg)})")
     return []
 
 
 @handles(N.RPL_WHOISSERVER)
 def whois_server(state: ChatState, msg: Message, now: float) -> list[Reply]:
-    state.status(now, f"{msg.param(1)} is connected to {msg.param(2)} ({_last(msg)})")
+    state.status(now, f"{msg.param(1)} is connected to {msg.param(2)} ({last(msg)})")
     return []
 
 
@@ -413,13 +218,13 @@ def whois_idle(state: ChatState, msg: Message, now: float) -> list[Reply]:
 
 @handles(N.RPL_WHOISCHANNELS)
 def whois_channels(state: ChatState, msg: Message, now: float) -> list[Reply]:
-    state.status(now, f"{msg.param(1)} is in {_last(msg)}")
+    state.status(now, f"{msg.param(1)} is in {last(msg)}")
     return []
 
 
 @handles(N.RPL_AWAY)
 def away(state: ChatState, msg: Message, now: float) -> list[Reply]:
-    state.status(now, f"{msg.param(1)} is away: {strip_formatting(_last(msg))}")
+    state.status(now, f"{msg.param(1)} is away: {strip_formatting(last(msg))}")
     return []
 
 
@@ -434,7 +239,7 @@ def end_of_list(state: ChatState, msg: Message, now: float) -> list[Reply]:
 def who_reply(state: ChatState, msg: Message, now: float) -> list[Reply]:
     # <me> <channel> <user> <host> <server> <nick> <flags> :<hops> <realname>
     channel, user, host, server, nick = (msg.param(i) for i in range(1, 6))
-    realname = _last(msg).partition(" ")[2] if len(msg.params) > 7 else ""
+    realname = last(msg).partition(" ")[2] if len(msg.params) > 7 else ""
     state.status(now, f"{channel} {nick} ({user}@{host}) on {server}: {realname}")
     return []
 
@@ -469,6 +274,15 @@ _ERRORS_IN_WORDS: dict[str, str] = {
     N.ERR_NEEDMOREPARAMS: "The server needs more parameters for {0}",
     N.ERR_ALREADYREGISTERED: "Already registered",
     N.ERR_CHANOPRIVSNEEDED: "You are not an operator of {0}",
+    N.ERR_CHANNELISFULL: "Cannot join {0}: it is full (+l)",
+    N.ERR_INVITEONLYCHAN: "Cannot join {0}: it is invite only (+i)",
+    N.ERR_BANNEDFROMCHAN: "Cannot join {0}: you are banned (+b)",
+    N.ERR_BADCHANNELKEY: "Cannot join {0}: wrong key (+k)",
+    N.ERR_TOOMANYCHANNELS: "Cannot join {0}: you are in too many channels",
+    N.ERR_USERNOTINCHANNEL: "{0} is not in {1}",
+    N.ERR_USERONCHANNEL: "{0} is already in {1}",
+    N.ERR_BADCHANMASK: "Not a channel name: {0}",
+    N.ERR_UNKNOWNMODE: "Unknown mode {0}",
 }
 
 
@@ -480,15 +294,46 @@ def _numeric(state: ChatState, msg: Message, now: float) -> list[Reply]:
     code = int(msg.command)
     if state.quiet_welcome and msg.command in WELCOME_BLOCK:
         return []
+    if msg.command in channels.JOIN_REFUSED:
+        channels.join_refused(state, msg)
+    window = _window_for_numeric(state, msg)
     if 400 <= code < 600:
         wording = _ERRORS_IN_WORDS.get(msg.command)
         if wording is not None:
-            state.error(now, wording.format(*(subjects or [""])))
+            state.error(now, wording.format(*(subjects or [""]), "", ""), window)
         else:
-            state.error(now, f"{' '.join(subjects)}: {text}" if subjects else text)
+            state.error(now, f"{' '.join(subjects)}: {text}" if subjects else text, window)
     elif text:
         state.status(now, " ".join([*subjects[1:], text]) if msg.command == N.RPL_MYINFO else
-                     (f"{' '.join(subjects)} {text}" if subjects and code not in _PLAIN_INFO else text))
+                     (f"{' '.join(subjects)} {text}" if subjects and code not in _PLAIN_INFO else text), window)
+    return []
+
+
+def _window_for_numeric(state: ChatState, msg: Message) -> Window:
+    """The welcome block and what comes before it go to the status window; a reply naming one of our
+    channels to that channel's window; the rest to the window on screen."""
+    if msg.command in WELCOME_BLOCK or state.phase is not Phase.CONNECTED or not state.motd_done:
+        return state.windows.status
+    for param in msg.params[1:-1]:
+        if state.features.is_channel(param):
+            window = state.windows.find(param)
+            if window is not None:
+                return window
+    return state.windows.active
+
+
+@handles("FAIL", "WARN", "NOTE")
+def standard_reply(state: ChatState, msg: Message, now: float) -> list[Reply]:
+    """IRCv3 standard replies: FAIL <command> <code> [<context>...] :<text>."""
+    command = msg.param(0).upper()
+    if msg.command == "FAIL" and command == "CHATHISTORY":
+        history.failed(state, msg, now)
+    elif msg.command == "FAIL" and command == "REGISTER":
+        accounts.register_failed(state, msg, now)
+    elif msg.command == "FAIL":
+        state.error(now, f"{command}: {strip_formatting(last(msg))}")
+    else:
+        state.status(now, f"{command}: {strip_formatting(last(msg))}")
     return []
 
 

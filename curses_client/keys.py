@@ -1,5 +1,8 @@
 """What a key does: a decoded key (termkeys.Key) -> an action name.
 
+Windows switch as in irssi: Alt-1..9 (Alt-0 is window 10), Alt-Left/Right
+and Ctrl-P/Ctrl-N for the previous and next one.
+
 A table rather than an if-chain, so the keys the README lists are the keys
 the client has. A key with a modifier the table does not know falls back
 to the plain key when only Shift was held (Shift-Left moves like Left);
@@ -17,13 +20,14 @@ ACTIONS: dict[str, Action] = {
     "home": "home", "end": "end", "backspace": "backspace", "delete": "delete",
     "pageup": "page_up", "pagedown": "page_down", "enter": "submit", "tab": "complete",
     "escape": "cancel",
-    "ctrl+left": "word_left", "ctrl+right": "word_right", "alt+left": "word_left", "alt+right": "word_right",
+    "ctrl+left": "word_left", "ctrl+right": "word_right", "alt+left": "window_prev", "alt+right": "window_next",
     "alt+b": "word_left", "alt+f": "word_right", "alt+d": "kill_word_after", "alt+backspace": "kill_word_back",
     "ctrl+delete": "kill_word_after", "alt+delete": "kill_word_after",
     "ctrl+home": "top", "ctrl+end": "bottom",
     "ctrl+a": "home", "ctrl+e": "end", "ctrl+b": "left", "ctrl+f": "right", "ctrl+d": "delete",
     "ctrl+u": "kill_before", "ctrl+k": "kill_after", "ctrl+w": "kill_word", "ctrl+l": "redraw",
-    "ctrl+p": "history_up", "ctrl+n": "history_down",
+    "ctrl+p": "window_prev", "ctrl+n": "window_next",
+    **{f"alt+{digit}": f"window_{digit or 10}" for digit in range(10)},
 }
 
 

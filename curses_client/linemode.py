@@ -1,8 +1,10 @@
 """Line mode: lines from stdin are typed lines, chat lines go to stdout as text.
 
 For pipes, scripts, dumb terminals and ssh without -t: the same session and
-commands as the full-screen client, printing each scrollback line once
-(`HH:MM <nick> text`). End of input quits like /quit, after the lines read
+commands as the full-screen client, printing each line of every window once,
+in the order they came (`HH:MM <nick> text`); a line of a channel other than
+the current one (/window) names it (`HH:MM [#dev] <bob> hi`), a private one
+reads `[msg from bob] ...`. End of input quits like /quit, after the lines read
 so far have been sent; when the other end has gone (ssh dropped: stdout
 closed, or SIGHUP) the QUIT says `Terminal closed`. Output never blocks the
 loop: it is written as stdout takes it, and a reader that stops for good
@@ -17,12 +19,13 @@ import selectors
 import signal
 import sys
 import time
+from dataclasses import replace
 from typing import Callable
 
 from .address import format_address
 from .config import ClientConfig
 from .session import Session
-from .state import ChatState
+from .state import ChatState, Kind, Line, Window, WindowKind
 from .termkeys import plain_text
 
 OUTPUT_LIMIT = 1 << 20
@@ -130,12 +133,13 @@ class LineMode:
                 self.session.submit(line, now)
 
     def _print(self) -> None:
-        back = self.state.scrollback
-        start = max(self.printed, back.first)
-        if start >= back.total:
+        journal = self.state.windows.journal
+        if self.printed >= journal.total:
             return
-        self.out += "".join(back.line(n).plain() + "\n" for n in range(start, back.total)).encode("utf-8")
-        self.printed = back.total
+        active, status = self.state.windows.active, self.state.windows.status
+        self.out += "".join(stream_text(window, line, window is active or window is status) + "\n"
+                            for window, line in journal.since(self.printed)).encode("utf-8")
+        self.printed = journal.total
         if len(self.out) > OUTPUT_LIMIT:
             cut = self.out.find(b"\n", len(self.out) - OUTPUT_LIMIT // 2) + 1
             self.dropped += self.out[:cut].count(b"\n")
@@ -161,6 +165,18 @@ class LineMode:
                 self.out.clear()
                 return
             del self.out[:sent]
+
+
+def stream_text(window: Window, line: Line, current: bool) -> str:
+    """One line of the stream: as the window shows it, with where it belongs when that is not plain."""
+    if window.kind is WindowKind.QUERY and line.kind is Kind.MESSAGE:
+        line = replace(line, kind=Kind.PRIVATE_OUT if line.own else Kind.PRIVATE_IN,
+                       nick=window.name if line.own else line.nick)
+        return line.plain()
+    if current or line.kind is Kind.PRIVATE_IN:
+        return line.plain()
+    segments, _ = line.segments()
+    return segments[0][0] + f"[{window.label}] " + "".join(text for text, _ in segments[1:])
 
 
 def _hung_up(fd: int) -> bool:

@@ -17,14 +17,16 @@ from collections import deque
 from geventchat.protocol.message import Message
 from geventchat.protocol.names import casefold
 
-from . import commands, incoming
+from . import commands, history, incoming, talk
 from .address import format_address
 from .config import ClientConfig, TlsConfig
 from .connection import Connection, ConnectionLost, describe
+from .features import Features
 from .pacing import UNPACED, Outgoing, Pacer
 from .refusal import Refusal, Retry, not_irc
 from .resolve import Address, Lookup
-from .state import ChatState, Line, Phase
+from .sasl import Login
+from .state import ChatState, Line, Phase, Settings, Window
 from .tls import format_fingerprint, make_context
 
 __all__ = ["BACKOFF_MAX", "ClientConfig", "Session", "TlsConfig"]
@@ -53,7 +55,7 @@ class Session:
         self.last_heard = 0.0
         self.pinged = False
         self.welcomed_at: float | None = None
-        self.held: deque[tuple[str, bool]] = deque()  # (line, pasted) typed before we could send them
+        self.held: deque[tuple[str, bool, Window]] = deque()  # (line, pasted, window) typed before we could send
         self.pacer = Pacer(config.send_burst, config.send_rate)
         self.quitting_until: float | None = None
         self.reconnect_at: float | None = None   # /reconnect: connect again when the old link has closed
@@ -69,6 +71,8 @@ class Session:
         self.address = format_address(config.host, config.port)
         if config.tls.enabled:
             state.secure = "TLS NOT VERIFIED" if config.tls.insecure else "TLS"
+        state.settings = settings_of(config)
+        state.windows.resize(config.scrollback)
 
     # --- connecting ------------------------------------------------------
     def start(self, now: float) -> None:
@@ -87,6 +91,7 @@ class Session:
 
     def attach(self, sock: socket.socket, now: float) -> None:
         """Use a plain socket that is already connected (one end of a socketpair, in tests)."""
+        self.retry_at = None
         self.conn = Connection.adopt(sock)
         self._register(now)
 
@@ -134,8 +139,14 @@ class Session:
         self.ever_connected = True
         state.phase = Phase.REGISTERING
         state.nick = state.asked_nick = state.wanted_nick
-        state.room = None
-        state.members.clear()
+        for window in state.windows:
+            window.leave()
+        state.features = Features()
+        state.caps.clear()
+        state.offered.clear()
+        state.cap_state = ""
+        state.account = None
+        state.login = None
         state.quitting = False
         state.refusal = None
         state.reclaiming = False
@@ -153,15 +164,16 @@ class Session:
             fingerprint = self.conn.peer_fingerprint()
             shown = format_fingerprint(fingerprint) if fingerprint else "?"
             if cfg.tls.insecure:
-                state.error(now, "TLS certificate NOT VERIFIED (--tls-insecure): anyone between you and "
-                            "the server can read and change this chat")
-                state.error(now, f"The server's certificate: SHA-256 {shown} (--tls-fingerprint pins it)")
+                state.note(now, "TLS certificate NOT VERIFIED (--tls-insecure): anyone between you and "
+                           "the server can read and change this chat", error=True)
+                state.note(now, f"The server's certificate: SHA-256 {shown} (--tls-fingerprint pins it)",
+                           error=True)
                 how = " over TLS (not verified)"
             elif cfg.tls.fingerprint is not None:
                 how = " over TLS (pinned certificate)"
             else:
                 how = " over TLS (certificate verified)"
-        state.status(now, f"Connected to {self.address}{how}; registering as {state.nick}")
+        state.note(now, f"Connected to {self.address}{how}; registering as {state.nick}")
         self._send(("CAP", "LS", "302"), now)
         self._send(("NICK", state.nick), now)
         self._send(("USER", cfg.username, _local_host(), cfg.host, cfg.realname), now)
@@ -173,7 +185,7 @@ class Session:
         A QUIT goes first, and the new connection waits until the server has
         closed the old one (or QUIT_GRACE has passed), so our nick is free again.
         """
-        self.state.status(now, f"Reconnecting to {self.address}")
+        self.state.note(now, f"Reconnecting to {self.address}")
         self.retry_at = None
         self.backoff = BACKOFF_FIRST
         self.gave_up = None
@@ -223,7 +235,7 @@ class Session:
             self.last_heard = now
             self.pinged = False
         for text in got.bad:
-            self.state.error(now, text)
+            self.state.note(now, text, error=True)
         for msg in got.messages:
             self._dispatch(msg, now)
         if self.conn is not conn:
@@ -307,8 +319,10 @@ class Session:
                 return
         if state.join_due is not None and now >= state.join_due:
             state.join_due = None
-            if state.room is None:
-                self._send(("JOIN", state.wanted_room), now)
+            for reply in incoming.channels_to_join(state):
+                self._send(reply, now)
+        talk.expire_echoes(state, now)
+        history.expire(state, now)
         silent = now - self.last_heard
         if silent >= IDLE_GIVE_UP:
             self._lost(f"no reply from the server for {int(silent)} seconds", now)
@@ -332,10 +346,16 @@ class Session:
         if (pasted or not _runs_offline(line)) and not self._ready(now):
             if self.state.phase is not Phase.CONNECTED and not self.held:
                 self.state.status(now, "Not connected yet; lines typed now are sent once we are")
-            self.held.append((line, pasted))
+            self.held.append((line, pasted, self.state.windows.active))
             self._count_waiting()
             return
         self._run(line, now, pasted)
+        self._flush(now)
+
+    def fetch_older(self, window: Window, now: float) -> None:
+        """PageUp reached the top of a window: ask the server for older lines, when it keeps them."""
+        for reply in history.older(self.state, window, now):
+            self._send(reply, now)
         self._flush(now)
 
     def quit(self, message: str, now: float) -> None:
@@ -343,11 +363,11 @@ class Session:
         self._run(f"/quit {message}", now)
         self._flush(now)
 
-    def _run(self, line: str, now: float, pasted: bool = False) -> None:
+    def _run(self, line: str, now: float, pasted: bool = False, here: Window | None = None) -> None:
         if pasted:
-            outcome = commands.say(self.state, line, now)
+            outcome = commands.say(self.state, line, now, here)
         else:
-            outcome = commands.parse_input(self.state, line, now)
+            outcome = commands.parse_input(self.state, line, now, here)
         if outcome.quit is not None:
             self._drop_waiting(now, say=True)
         for index, reply in enumerate(outcome.send):
@@ -362,13 +382,13 @@ class Session:
     def _ready(self, now: float) -> bool:
         if self.conn is None or self.state.phase is not Phase.CONNECTED:
             return False
-        return self.state.room is not None or (
+        return bool(self.state.joined()) or (
             self.welcomed_at is not None and now - self.welcomed_at >= READY_GRACE)
 
     def _send_held(self, now: float) -> None:
         while self.held and self._ready(now) and self.quitting_until is None:
-            line, pasted = self.held.popleft()
-            self._run(line, now, pasted)
+            line, pasted, here = self.held.popleft()
+            self._run(line, now, pasted, here)
         self._count_waiting()
 
     def _start_quitting(self, now: float) -> None:
@@ -423,6 +443,8 @@ class Session:
             if item.line is not None and item.line.waiting:
                 item.line.sent(now)
                 self.state.changed = True
+            if item.reply[0] in ("PRIVMSG", "NOTICE") and len(item.reply) > 2:
+                talk.await_echo(self.state, item.reply[1], item.reply[2], item.line, now)
         self._count_waiting()
 
     def _count_waiting(self) -> None:
@@ -440,7 +462,7 @@ class Session:
                 item.line.unsent = True
         if dropped and say:
             count = len(dropped)
-            self.state.error(now, f"{count} waiting line{'s were' if count != 1 else ' was'} not sent")
+            self.state.note(now, f"{count} waiting line{'s were' if count != 1 else ' was'} not sent", error=True)
         self._count_waiting()
 
     def _flush(self, now: float) -> None:
@@ -457,7 +479,7 @@ class Session:
         if not state.motd_done or state.reclaiming or casefold(state.nick) == casefold(state.wanted_nick):
             self.next_ison = None
             return
-        if state.monitor:
+        if state.features.monitor:
             if not self.monitoring:
                 self.monitoring = True
                 self._send(("MONITOR", "+", state.wanted_nick), now)
@@ -484,7 +506,7 @@ class Session:
             self.backoff_refused = False
         for reply in replies:
             self._send(reply, now)
-        if self.state.room is not None:
+        if self.state.joined():
             self._send_held(now)
 
     def _stop(self, reason: str, now: float) -> None:
@@ -499,8 +521,10 @@ class Session:
         if conn is not None:
             conn.close()
             self.conn = None
-        state.room = None
-        state.members.clear()
+        for window in state.windows:
+            window.leave()
+        history.connection_lost(state)
+        state.account = None
         state.join_due = None
         self._drop_waiting(now, say=self.quitting_until is None)
         if self.quitting_until is not None:
@@ -535,13 +559,13 @@ class Session:
         lost = f"Disconnected: {reason}" if self.ever_connected else f"Cannot connect to {self.address}: {reason}"
         if not self.config.reconnect:
             state.detail = "not reconnecting"
-            state.error(now, lost)
+            state.note(now, lost, error=True)
             self.gave_up = reason
             self.exit_status = 1
         elif refusal is not None and refusal.retry is Retry.NEVER:
             state.detail = "not reconnecting"
-            state.error(now, lost)
-            state.error(now, "Not reconnecting: trying again would not help (/reconnect to try anyway)")
+            state.note(now, lost, error=True)
+            state.note(now, "Not reconnecting: trying again would not help (/reconnect to try anyway)", error=True)
             self.gave_up = reason
             self.exit_status = 1
         elif refusal is not None and refusal.retry is Retry.LATER:
@@ -549,16 +573,26 @@ class Session:
             self.retry_at = now + delay
             self.backoff_refused = True
             state.detail = _retry_detail(delay, refused=True)
-            state.error(now, f"{lost} (the server refused us)")
-            state.error(now, f"Trying again in {_duration(delay)}, not sooner: retrying at once would be "
-                        "refused too (/reconnect to try now)")
+            state.note(now, f"{lost} (the server refused us)", error=True)
+            state.note(now, f"Trying again in {_duration(delay)}, not sooner: retrying at once would be "
+                       "refused too (/reconnect to try now)", error=True)
         else:
             delay = self.backoff
             self.backoff = min(self.backoff * 2, BACKOFF_MAX)
             self.backoff_refused = False
             self.retry_at = now + delay
             state.detail = _retry_detail(delay)
-            state.error(now, f"{lost}; reconnecting in {_duration(delay)}")
+            state.note(now, f"{lost}; reconnecting in {_duration(delay)}", error=True)
+
+
+def settings_of(config: ClientConfig) -> Settings:
+    """What the protocol handlers need from the command line."""
+    login = None
+    if config.sasl:
+        login = Login(config.sasl, config.account or config.nick, config.password)
+    return Settings(history_lines=config.history_lines, history_catchup=config.history_catchup,
+                    echo_timeout=config.echo_timeout, history_wait=config.history_wait, login=login,
+                    sasl_required=config.sasl_required)
 
 
 def _retry_detail(seconds: float, refused: bool = False) -> str:

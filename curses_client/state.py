@@ -1,4 +1,4 @@
-"""What the client knows: who I am, the room and its members, and the scrollback.
+"""What the client knows: who I am, the server, the windows with their scrollback, where we stand.
 
 Pure data with no curses and no socket, so incoming messages, commands and
 scrolling are tested as plain function calls. Time is passed in.
@@ -6,205 +6,21 @@ scrolling are tested as plain function calls. Time is passed in.
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Iterator
 
 from geventchat.protocol.names import casefold
 
+from .config import ECHO_TIMEOUT, HISTORY_CATCHUP, HISTORY_LINES, HISTORY_WAIT
+from .features import Features
 from .refusal import Refusal
-from .wrap import Row, Segment, text_width, wrap
+from .sasl import Login
+from .scrollback import SCROLLBACK_LINES, Kind, Line, Scrollback
+from .windows import Activity, Window, WindowKind, WindowList
 
-SCROLLBACK_LINES = 10_000
-
-
-class Kind(str, Enum):
-    """How a line is shown; the view picks colours and attributes by kind."""
-
-    MESSAGE = "message"      # HH:MM <nick> text
-    ACTION = "action"        # HH:MM * nick does something
-    PRIVATE_IN = "private_in"    # HH:MM [msg from nick] text
-    PRIVATE_OUT = "private_out"  # HH:MM [msg to nick] text
-    NOTICE = "notice"        # HH:MM -nick- text
-    STATUS = "status"        # HH:MM -!- joins, quits, nick changes, server info
-    ERROR = "error"          # HH:MM !!! what went wrong, in words
-
-
-@dataclass(slots=True)
-class Line:
-    when: float
-    kind: Kind
-    text: str
-    nick: str = ""
-    own: bool = False        # I wrote it
-    mention: bool = False    # someone else named me
-    waiting: bool = False    # mine, held back by pacing: not sent yet
-    unsent: bool = False     # mine, and the connection ended before it could be sent
-
-    def clock(self) -> str:
-        return time.strftime("%H:%M", time.localtime(self.when))
-
-    def segments(self) -> tuple[list[Segment], int]:
-        """Styled pieces of the line and the hanging indent for its continuation rows.
-
-        A line of mine still waiting to be sent shows `wait` where the time
-        goes (the time it finally left replaces it); one that never left, `unsent`.
-        """
-        if self.waiting:
-            head: list[Segment] = [("wait  ", "waiting")]
-        elif self.unsent:
-            head = [("unsent ", "error")]
-        else:
-            head = [(self.clock() + " ", "time")]
-        body_style = "own" if self.own else "mention" if self.mention else "plain"
-        nick_style = f"nick:{self.nick}"
-        if self.kind is Kind.MESSAGE:
-            head += [("<", "plain"), (self.nick, nick_style), ("> ", "plain")]
-        elif self.kind is Kind.ACTION:
-            head += [("* ", body_style), (self.nick, nick_style), (" ", "plain")]
-        elif self.kind is Kind.PRIVATE_IN:
-            head += [("[msg from ", "private"), (self.nick, nick_style), ("] ", "private")]
-        elif self.kind is Kind.PRIVATE_OUT:
-            head += [("[msg to ", "private"), (self.nick, nick_style), ("] ", "private")]
-        elif self.kind is Kind.NOTICE:
-            head += [(f"-{self.nick}- ", "notice")]
-            body_style = "notice"
-        elif self.kind is Kind.STATUS:
-            head += [("-!- ", "status")]
-            body_style = "status"
-        else:
-            head += [("!!! ", "error")]
-            body_style = "error"
-        indent = sum(text_width(text) for text, _ in head)
-        return head + [(self.text, body_style)], indent
-
-    def plain(self) -> str:
-        """The line as text, for line mode and logs."""
-        segments, _ = self.segments()
-        return "".join(text for text, _ in segments)
-
-    def sent(self, now: float) -> None:
-        """The line has left: it shows the time it did."""
-        self.waiting = False
-        self.when = now
-
-    def rows(self, width: int) -> list[Row]:
-        segments, indent = self.segments()
-        return wrap(segments, width, indent)
-
-
-class Scrollback:
-    """A bounded list of lines and where the reader is looking.
-
-    The view position is an anchor: the absolute number of the line shown at
-    the bottom of the pane, or None to follow new output. Because it names a
-    line rather than a distance from the end, new output never moves what a
-    reader looking back sees; lines that fall off the front are forgotten.
-    """
-
-    def __init__(self, limit: int = SCROLLBACK_LINES) -> None:
-        self.lines: deque[Line] = deque(maxlen=limit)
-        self.total = 0               # lines ever added; line i has number i
-        self.anchor: int | None = None
-        self.unseen = 0              # lines added below the view while scrolled back
-
-    @property
-    def first(self) -> int:
-        """Number of the oldest line still kept."""
-        return self.total - len(self.lines)
-
-    def add(self, line: Line) -> None:
-        self.lines.append(line)
-        self.total += 1
-        if self.anchor is not None:
-            self.unseen += 1
-            if self.anchor < self.first:
-                self.anchor = self.first
-
-    def line(self, number: int) -> Line:
-        return self.lines[number - self.first]
-
-    @property
-    def following(self) -> bool:
-        return self.anchor is None
-
-    def bottom(self) -> int:
-        """Number of the line at the bottom of the view."""
-        return self.total - 1 if self.anchor is None else self.anchor
-
-    def visible(self, width: int, height: int) -> list[Row]:
-        """The rows the pane shows: up to `height`, ending with the anchored line."""
-        rows: list[Row] = []
-        number = self.bottom()
-        while number >= self.first and len(rows) < height:
-            rows[:0] = self.line(number).rows(width)
-            number -= 1
-        return rows[-height:] if height > 0 else []
-
-    def page_up(self, width: int, height: int) -> None:
-        """Move back by about a pane; the old top line becomes the new bottom line."""
-        if not self.lines:
-            return
-        bottom = self.bottom()
-        number, used = bottom, 0
-        while number > self.first:
-            used += len(self.line(number).rows(width))
-            if used >= height:
-                break
-            number -= 1
-        if number == bottom:
-            number -= 1
-        self._set(max(number, self._top_limit(width, height), self.first))
-
-    def page_down(self, width: int, height: int) -> None:
-        """Move forward by about a pane; the old bottom line becomes the new top line."""
-        if self.anchor is None:
-            return
-        number = self.anchor
-        used = len(self.line(number).rows(width))
-        while number < self.total - 1:
-            number += 1
-            used += len(self.line(number).rows(width))
-            if used >= height:
-                break
-        self._set(number)
-
-    def home(self, width: int, height: int) -> None:
-        """Show the oldest lines."""
-        if self.lines:
-            self._set(self._top_limit(width, height))
-
-    def end(self) -> None:
-        self.anchor = None
-        self.unseen = 0
-
-    def _top_limit(self, width: int, height: int) -> int:
-        """The smallest anchor that still fills the pane: the first lines at the top."""
-        used = 0
-        number = self.first
-        while number < self.total:
-            used += len(self.line(number).rows(width))
-            if used >= height:
-                return number
-            number += 1
-        return self.total - 1
-
-    def _set(self, number: int) -> None:
-        if number >= self.total - 1:
-            self.end()
-        else:
-            if self.anchor is None:
-                self.unseen = 0
-            self.anchor = number
-
-    def __iter__(self) -> Iterator[Line]:
-        return iter(self.lines)
-
-    def __len__(self) -> int:
-        return len(self.lines)
-
+__all__ = ["SCROLLBACK_LINES", "Activity", "ChatState", "Kind", "Line", "Phase", "Scrollback", "Settings",
+           "Window", "WindowKind"]
 
 class Phase(str, Enum):
     RESOLVING = "looking up"
@@ -214,22 +30,44 @@ class Phase(str, Enum):
     DISCONNECTED = "disconnected"
 
 
+@dataclass(frozen=True)
+class Settings:
+    """The limits and choices from the command line that the protocol handlers need."""
+
+    history_lines: int = HISTORY_LINES
+    history_catchup: int = HISTORY_CATCHUP
+    echo_timeout: float = ECHO_TIMEOUT
+    history_wait: float = HISTORY_WAIT
+    login: Login | None = None             # SASL at connect: mechanism, account, password (never shown)
+    sasl_required: bool = False            # a failed login ends the connection instead of going on
+
+
+@dataclass
+class Echo:
+    """A PRIVMSG or NOTICE of ours the server has not echoed back yet (echo-message)."""
+
+    target: str
+    text: str
+    nick: str                      # our nick when it left
+    sent: float
+    line: Line | None = None       # the line shown for it (None: nothing shown, e.g. a password)
+
+
 @dataclass
 class ChatState:
-    """Everything the screen shows, kept up to date by incoming.py and commands.py."""
+    """Everything the screen shows, kept up to date by the handlers of incoming lines and by commands."""
 
     nick: str
     server: str                       # the address given, until the server names itself
-    wanted_room: str = "#lobby"
+    wanted_room: str = "#lobby"       # the room to join when the server places us nowhere
     wanted_nick: str = ""             # the nick to have: asked for at registration, taken back when it frees
     asked_nick: str = ""              # the nick we asked for at registration
     prefix: str = ""                  # our nick!user@host as others see it, from our JOIN
-    room: str | None = None
-    members: dict[str, str] = field(default_factory=dict)  # casefolded -> as spelled
     phase: Phase = Phase.CONNECTING
     detail: str = ""                  # e.g. "retrying in 4s"
-    nicklen: int = 9
-    monitor: bool = False             # the server offers MONITOR (ISUPPORT), so no ISON polling
+    features: Features = field(default_factory=Features)
+    settings: Settings = field(default_factory=Settings)
+    windows: WindowList = field(default_factory=WindowList)
     reclaiming: bool = False          # a NICK to take our nick back is on its way
     ison_asked: bool = False          # an ISON of ours is out: its answer is not shown
     motd_done: bool = False           # the welcome block has ended on this connection
@@ -239,27 +77,63 @@ class ChatState:
     refusal: Refusal | None = None    # what the server's last ERROR said about coming back
     welcomed: bool = False            # registered at least once (the welcome block is shown once)
     quiet_welcome: bool = False       # reconnected: skip the welcome block up to the end of the MOTD
-    scrollback: Scrollback = field(default_factory=Scrollback)
-    pending_names: dict[str, str] = field(default_factory=dict)
-    join_due: float | None = None     # when to JOIN the room ourselves if the server did not
+    pending_names: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    wanted: dict[str, tuple[str, str]] = field(default_factory=dict)  # channels to be in: folded -> (name, key)
+    join_due: float | None = None     # when to JOIN our channels ourselves if the server did not
+    join_asked: set[str] = field(default_factory=set)  # channels the user just asked to join: shown on arrival
+    caps: set[str] = field(default_factory=set)          # capabilities the server acknowledged
+    offered: dict[str, str] = field(default_factory=dict)  # capabilities the server lists, with values
+    cap_state: str = ""               # "", "ls" (listing), "req" (asked), "sasl" (logging in), "done"
+    account: str | None = None        # the account we are logged in to
+    login: Login | None = None        # the SASL exchange in progress
+    batches: dict[str, object] = field(default_factory=dict)  # open batches by reference
+    history_asked: deque = field(default_factory=deque)       # CHATHISTORY requests out, in order
+    echoes: deque = field(default_factory=deque)              # lines of ours awaiting their echo
+    lost_echoes: list = field(default_factory=list)           # ... whose connection ended first
     changed: bool = True              # something to redraw
-
-    def add(self, when: float, kind: Kind, text: str, nick: str = "", own: bool = False,
-            mention: bool = False) -> Line:
-        line = Line(when, kind, text, nick, own, mention)
-        self.scrollback.add(line)
-        self.changed = True
-        return line
-
-    def status(self, when: float, text: str) -> Line:
-        return self.add(when, Kind.STATUS, text)
-
-    def error(self, when: float, text: str) -> Line:
-        return self.add(when, Kind.ERROR, text)
 
     def __post_init__(self) -> None:
         self.wanted_nick = self.wanted_nick or self.nick
+        if self.wanted_room:
+            self.wanted.setdefault(casefold(self.wanted_room), (self.wanted_room, ""))
 
+    # --- lines ---------------------------------------------------------------
+    @property
+    def scrollback(self) -> Scrollback:
+        """The scrollback of the window on screen."""
+        return self.windows.active.scrollback
+
+    @property
+    def active(self) -> Window:
+        return self.windows.active
+
+    def add(self, when: float, kind: Kind, text: str, nick: str = "", own: bool = False,
+            mention: bool = False, window: Window | None = None, level: Activity | None = None,
+            msgid: str | None = None, stamp: float | None = None) -> Line:
+        """A line in a window (the one on screen unless named); its activity mark unless it is on screen."""
+        window = window or self.windows.active
+        line = Line(when, kind, text, nick, own, mention)
+        if window.add(line, msgid, stamp):
+            self.windows.mark(window, level if level is not None else _level(kind, mention, own))
+            self.changed = True
+        return line
+
+    def status(self, when: float, text: str, window: Window | None = None) -> Line:
+        return self.add(when, Kind.STATUS, text, window=window)
+
+    def error(self, when: float, text: str, window: Window | None = None) -> Line:
+        return self.add(when, Kind.ERROR, text, window=window)
+
+    def note(self, when: float, text: str, error: bool = False) -> Line:
+        """The connection's news: in the status window, and in the window on screen as well."""
+        shown = self.windows.active is not self.windows.status
+        line = self.add(when, Kind.ERROR if error else Kind.STATUS, text, window=self.windows.status,
+                        level=Activity.NONE if shown else None)
+        if shown:
+            self.windows.active.append(line, journal=False)
+        return line
+
+    # --- who I am ------------------------------------------------------------
     def is_me(self, nick: str) -> bool:
         return casefold(nick) == casefold(self.nick)
 
@@ -276,17 +150,49 @@ class ChatState:
                 word = []
         return False
 
-    def add_member(self, nick: str) -> None:
-        self.members[casefold(nick)] = nick
+    # --- windows -------------------------------------------------------------
+    def channel(self, name: str) -> Window:
+        """The window of a channel, opened when there is none."""
         self.changed = True
+        return self.windows.open(name, WindowKind.CHANNEL)
 
-    def remove_member(self, nick: str) -> bool:
+    def query(self, nick: str) -> Window:
+        """The window of a private conversation, opened when there is none."""
         self.changed = True
-        return self.members.pop(casefold(nick), None) is not None
+        return self.windows.open(nick, WindowKind.QUERY)
+
+    def joined(self) -> list[Window]:
+        return [w for w in self.windows if w.is_channel and w.joined]
 
     def nicks(self) -> list[str]:
-        return sorted(self.members.values(), key=casefold)
+        """Names Tab completes in the window on screen: its members, or the person of a query."""
+        window = self.windows.active
+        if window.kind is WindowKind.QUERY:
+            return [window.name, self.nick]
+        return window.nicks()
 
-    def target(self) -> str:
-        """Where a plain line goes: the room we are in, or the one we asked for."""
-        return self.room or self.wanted_room
+    def target(self, here: Window | None = None) -> str | None:
+        """Where a plain line goes: the channel or person of the window it was typed in (the one on screen).
+
+        From the status window, the one channel we are in (or are about to
+        be in) when there is just one; otherwise nowhere.
+        """
+        window = here if here is not None and here in self.windows.items else self.windows.active
+        if window is not self.windows.status:
+            return window.name
+        channels = self.windows.channels()
+        if len(channels) == 1:
+            return channels[0].name
+        if not channels and len(self.wanted) == 1:
+            return next(iter(self.wanted.values()))[0]
+        return None
+
+
+def _level(kind: Kind, mention: bool, own: bool) -> Activity:
+    if own:
+        return Activity.NONE
+    if mention:
+        return Activity.MENTION
+    if kind in (Kind.STATUS, Kind.MARKER):
+        return Activity.EVENT
+    return Activity.MESSAGE

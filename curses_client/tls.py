@@ -56,7 +56,10 @@ def fingerprint_of(der: bytes) -> bytes:
 
 
 def make_context(tls: TlsConfig) -> ssl.SSLContext:
-    """The client context the flags ask for (TLS 1.2 at least); raises OSError/ssl.SSLError on a bad CA file."""
+    """The client context the flags ask for (TLS 1.2 at least), with our own certificate when given.
+
+    Raises OSError/ssl.SSLError on a bad CA file or a certificate that cannot be used.
+    """
     if tls.insecure or tls.fingerprint is not None:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
@@ -64,6 +67,8 @@ def make_context(tls: TlsConfig) -> ssl.SSLContext:
     else:
         context = ssl.create_default_context(cafile=tls.ca_file)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if tls.cert_file:
+        context.load_cert_chain(tls.cert_file, tls.key_file)  # our certificate, for SASL EXTERNAL
     return context
 
 

@@ -202,28 +202,43 @@ def main(argv: list[str] | None = None) -> int:
             print(f"chat-server: --redis needs redis-py ({error}); install geventchat[redis]", file=sys.stderr)
             return 2
         node = NetworkNode(config, history=history, hasher=hasher)
+        # Join before listening: a node (a restarted worker too) takes connections
+        # only once it checks nicks against the whole network.
+        refused = node.start(network.redis_join_wait)
+        if refused is not None:
+            node.stop()
+            if history is not None:
+                history.close()
+            worker.stop()
+            hashing.stop()
+            print(f"chat-server: {refused}", file=sys.stderr)
+            return 1
     try:
         chat = node.chat if node else Chat(config, history=history, accounts=accounts, bans=accounts, hasher=hasher)
         server = ChatServer(config, chat=chat, source=source, node=node, history=history)
         worker.metrics = server.chat.metrics  # history latency, when the metrics port is on
         server.start()
-    except ValueError as error:  # a TLS certificate or key that cannot be used
-        print(f"chat-server: {error}", file=sys.stderr)
-        return 1
-    except ListenError as error:
+    except (ValueError, ListenError) as error:  # a TLS certificate or key that cannot be used; a port taken
+        if node is not None:
+            node.stop()
         print(f"chat-server: {error}", file=sys.stderr)
         return 1
     stopping = []
+    status = [0]
 
     def stop() -> None:
         if not stopping:
             stopping.append(gevent.spawn(server.shutdown))
 
+    def fatal(reason: str) -> None:
+        status[0] = 1
+        stop()
+
     gevent.signal_handler(signal.SIGTERM, stop)
     gevent.signal_handler(signal.SIGINT, stop)
     gevent.signal_handler(signal.SIGHUP, server.reload)  # run in a greenlet of its own
     if node is not None:
-        node.start()
+        node.on_fatal = fatal
     server.serve_forever()
     if stopping:
         stopping[0].join()
@@ -235,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         accounts.close()
     worker.stop()
     hashing.stop()
-    return 0
+    return status[0]
 
 
 if __name__ == "__main__":

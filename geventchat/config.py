@@ -241,26 +241,45 @@ class NetworkConfig:
     redis: str | None = setting(None, "be a node of the chat shared through this Redis, "
                                       "e.g. redis://127.0.0.1:6379/0", metavar="URL", secret=True,
                                 example="redis://127.0.0.1:6379/0")
-    node_name: str | None = setting(None, "this node's name in uids, keys and netsplit reasons",
-                                    parse=valid.node_name, metavar="NAME", shown="SERVER_NAME-PID",
+    node_name: str | None = setting(None, "this node's name in uids, keys and netsplit reasons; unique on the "
+                                          "network (a second node with a live node's name is refused)",
+                                    parse=valid.node_name, metavar="NAME", shown="the server name",
                                     example="irc1-a")
-    node_timeout: float = setting(10.0, "seconds without a heartbeat before a node's users are announced "
-                                        "as split off", parse=valid.seconds)
+    node_timeout: float = setting(10.0, "seconds without a heartbeat before a node is declared dead "
+                                        "(its users announced as split off, its nicks freed)", parse=valid.seconds)
+    heartbeat_interval: float = setting(1.0, "seconds between a node's heartbeats", parse=valid.seconds)
+    unreachable_after: float = setting(3.0, "seconds without a heartbeat after which private messages to a "
+                                            "node's users are refused with a reason", parse=valid.seconds)
     redis_retry_max: float = setting(2.0, "longest pause between attempts to reconnect to Redis", parse=valid.seconds)
     redis_retry_min: float = setting(0.1, "first pause before reconnecting to Redis", parse=valid.seconds)
+    redis_join_wait: float = setting(5.0, "seconds to wait at start to join the network before serving "
+                                          "this node's users alone (until Redis answers)", parse=valid.seconds)
+    redis_buffer_time: float = setting(60.0, "seconds of what local users say kept while Redis is away, "
+                                             "passed on when it is back", parse=valid.seconds)
+    redis_buffer_bytes: int = setting(16 * 1024 * 1024, "bytes of what local users say kept while Redis is "
+                                                        "away (or too slow)", parse=valid.count, metavar="BYTES")
+    redis_replay: float = setting(1.0, "seconds of entries written again after Redis restarts empty "
+                                       "(readers drop the copies they have)", parse=valid.seconds)
+    redis_stream_keep: float = setting(300.0, "seconds of entries every stream (a channel, a node's inbox, the "
+                                              "directory) keeps, so a node paused, busy or cut off that long "
+                                              "misses nothing (trimmed by age on Redis 6.2 and later)",
+                                       parse=valid.seconds)
+    redis_stream_maxlen: int = setting(200_000, "most entries a stream keeps whatever their age (bounds Redis's "
+                                                "memory; a node further behind is told what it lost)",
+                                       parse=valid.count, metavar="N")
     workers: int = setting(1, "processes sharing the port with SO_REUSEPORT (above 1 needs --redis)",
                            parse=valid.count, metavar="N")
     redis_command_timeout: float = setting(2.0, "seconds for a Redis command before Redis counts as gone",
                                            parse=valid.seconds)
     redis_connect_timeout: float = setting(2.0, "seconds to connect to Redis", parse=valid.seconds)
-    redis_subscription_timeout: float = setting(10.0, "seconds a Redis reply may hang on the subscription",
-                                                parse=valid.seconds)
     redis_pool_size: int = setting(32, "command connections to Redis per node", parse=valid.count)
     redis_pool_wait: float = setting(5.0, "seconds to wait for a free Redis connection", parse=valid.seconds)
-    redis_poll: float = setting(0.5, "how often the subscriber wakes to notice a reset", parse=valid.seconds)
-    redis_batch: int = setting(512, "outbox items per Redis pipeline", parse=valid.count)
-    redis_outbox_limit: int = setting(100_000, "items waiting for Redis before it counts as gone", parse=valid.count)
-    redis_flush_on_stop: float = setting(2.0, "seconds to flush the outbox to Redis when stopping", parse=valid.seconds)
+    redis_poll: float = setting(0.5, "longest wait of one read of the streams (a newly joined channel "
+                                     "is read from the next one on)", parse=valid.seconds)
+    redis_batch: int = setting(512, "entries written to Redis in one step", parse=valid.count)
+    redis_read_count: int = setting(1000, "entries read from each stream in one step", parse=valid.count)
+    redis_flush_on_stop: float = setting(2.0, "seconds to flush the backlog to Redis when stopping",
+                                         parse=valid.seconds)
     redis_release_wait: float = setting(2.0, "seconds to wait for our own nick releases to reach Redis "
                                              "before a nick is claimed again", parse=valid.seconds)
 

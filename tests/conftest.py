@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.support.client import IrcClient
 from tests.support.server import ServerProcess, start_server
+
+
+@pytest.fixture(autouse=True, scope="session")
+def data_home(tmp_path_factory):
+    """A server started without --data-dir keeps its data here, never in the user's own ~/.local/share."""
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("xdg-data-home"))
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ last hop.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Callable, Protocol
 
 from .delivery import Delivery
@@ -117,6 +118,10 @@ class LocalBus:
         return count
 
     deliver_here = publish
+
+    def channels(self) -> Iterable[str]:
+        """The channels with members here (a network bus reads only those from other nodes)."""
+        return self._channels.keys()
 
     def _to_one(self, delivery: Delivery, uid: str) -> int:
         subscriber = self._subscribers.get(uid)

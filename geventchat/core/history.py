@@ -142,11 +142,11 @@ class HistoryStore(Protocol):
     def targets(self, targets: list[str], start: float, end: float, limit: int) -> list[tuple[str, float]]:
         """Of these targets, those with messages between two times, with their latest message's time."""
 
-    def find(self, msgid: str) -> Entry | None:
-        """The line with this msgid, if it is still kept."""
+    def find(self, target: str, msgid: str) -> Entry | None:
+        """The line of this target with this msgid, if it is still kept."""
 
-    def redact(self, msgid: str) -> None:
-        """Forget one line."""
+    def redact(self, target: str, msgid: str) -> None:
+        """Forget one line of a target."""
 
     def read_marker(self, account: str, target: str) -> float | None:
         """Where an account has read up to in a target."""

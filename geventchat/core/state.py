@@ -91,3 +91,10 @@ class Registry:
     def server_count(self) -> int:
         """Servers in the network, this one included."""
         return 1
+
+    def unreachable(self, user: User) -> str | None:
+        """Why a private line to `user` cannot be delivered now (its server is silent), or None.
+
+        One process reaches all its users; a network registry answers for users on other nodes.
+        """
+        return None

@@ -1,9 +1,20 @@
-"""What travels on Redis pub/sub: `origin\nheader-json\nline-bytes`.
+"""What a bus stream entry carries, and how a Delivery travels in one.
 
-The line is carried as the exact plain bytes formatted once by the sender,
-with its tags, time and routing in the header, so each node serialises the
-views its own clients need once; the origin comes first so a node drops its
-own echoes without decoding JSON.
+Every entry of every stream (keys.py) has four fields:
+
+    o  origin: the node that wrote it (`*` for an entry written by the
+       network's own scripts, such as a node declared dead)
+    e  the origin's epoch (its run of that node name, see identity.py)
+    q  the origin's sequence number in this stream, from 1 per epoch: a
+       reader drops what it has seen and counts what it missed
+    m  the message: `header-json\\nline-bytes`
+
+and its id, `<ms>-<n>`, is given by one counter for the whole network
+(scripts.py), so entries of different streams sort into the order Redis
+wrote them in. A channel line is the exact plain bytes its sender formatted
+once, with its tags (msgid ...), time and routing in the header, so each
+node serialises the views its clients need once, and a reader of history
+gets the line as it was sent: `decode(fields[b"m"])` then `to_delivery()`.
 """
 
 from __future__ import annotations
@@ -20,26 +31,35 @@ ADD = "add"  # a user registered or changed (user=record)
 DEL = "del"  # a user left (u=uid)
 NICK = "nick"  # a user changed nick (u=uid, n=new nick)
 HELLO = "hello"  # a node (re)joined: its whole user list (users=[records])
-DEAD = "dead"  # a node was declared dead and its state freed (node=name)
-LOST = "lost"  # your user lost its nick on re-claim (u=uid, n=nick)
+DEAD = "dead"  # a node's run was declared dead and its state freed (node=name, e=epoch)
 CONTROL = "control"  # a KILL, K-line or logout every node applies (Chat.control's fields)
+
+MESSAGES = frozenset({b"PRIVMSG", b"NOTICE", b"TAGMSG"})
+"""Commands of lines a user says, as opposed to events (JOIN, NICK, QUIT ...)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
-    origin: str
     kind: str
     fields: dict = field(default_factory=dict)
     line: bytes = b""
 
 
-def encode(origin: str, kind: str, fields: dict | None = None, line: bytes = b"") -> bytes:
+def encode(kind: str, fields: dict | None = None, line: bytes = b"") -> bytes:
     header = json.dumps({"k": kind, **(fields or {})}, separators=(",", ":"))
-    return b"%s\n%s\n%s" % (origin.encode(), header.encode(), line)
+    return b"%s\n%s" % (header.encode(), line)
 
 
-def origin_of(data: bytes) -> bytes:
-    return data[: data.find(b"\n")]
+def decode(data: bytes) -> Envelope:
+    header, _, line = data.partition(b"\n")
+    fields = json.loads(header)
+    kind = fields.pop("k")
+    return Envelope(kind, fields, line)
+
+
+def command_of(line: bytes) -> bytes:
+    """The command of a formatted line with a prefix (`:nick!u@h CMD ...`)."""
+    return line.split(b" ", 2)[1] if line.startswith(b":") else line.split(b" ", 1)[0]
 
 
 def delivery_fields(delivery: Delivery) -> dict:
@@ -68,10 +88,3 @@ def to_delivery(env: Envelope) -> Delivery:
         uids=tuple(f.get("us", ())),
         skip=f.get("s"), needs=f.get("n", 0), extended=extended.encode() if extended is not None else None,
     )
-
-
-def decode(data: bytes) -> Envelope:
-    origin, header, line = data.split(b"\n", 2)
-    fields = json.loads(header)
-    kind = fields.pop("k")
-    return Envelope(origin.decode(), kind, fields, line)

@@ -17,6 +17,12 @@ def problems(config: Config) -> list[str]:
     if network.node_timeout < 2 * network.redis_retry_max:
         found.append("--node-timeout must be at least twice --redis-retry-max, "
                      "or a Redis restart would split live nodes")
+    if network.node_timeout < 2 * network.heartbeat_interval:
+        found.append("--node-timeout must be at least twice --heartbeat-interval, "
+                     "or a node would be declared dead between two heartbeats")
+    if not network.heartbeat_interval < network.unreachable_after < network.node_timeout:
+        found.append("--unreachable-after must be longer than --heartbeat-interval and shorter than "
+                     "--node-timeout")
     if network.redis and not network.redis.startswith(("redis://", "rediss://", "unix://")):
         found.append(f"--redis takes a URL like redis://HOST:PORT/DB, not {network.redis!r}")
     return found

@@ -1,19 +1,22 @@
 """RedisLink: one node's connection to Redis, and what to do when it goes away.
 
-Two redis-py clients (commands, and a subscription that may sit idle), an
-ordered outbox drained by one greenlet through pipelines (so every line and
-directory change a node sends reaches the others in the order it was sent),
-and a subscriber greenlet that reconnects with capped backoff. While Redis is
-away `connected` is False: the outbox drops instead of queueing (the state is
-rebuilt on reconnect), nick claims are checked locally, local chat goes on.
+Two greenlets. The publisher writes the backlog (backlog.py) in order, a
+batch at a time, each batch one fenced APPEND script (scripts.py): every
+line and directory change a node makes reaches the streams in the order it
+was made. The reader (re)connects with capped backoff, lets the node
+re-sync, then reads the node's streams with XREAD from where it left off,
+so nothing written while it was paused, busy or reconnecting is missed.
+
+While Redis is away (`connected` False) the backlog keeps what local users
+say, bounded; nick claims are checked locally by the registry. When Redis
+refuses a write because this run of the node was declared dead or its name
+taken (`fenced`), nothing more is written until the node has joined again.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections import deque
 from typing import Callable
 
 import gevent
@@ -24,25 +27,25 @@ from redis.exceptions import RedisError
 from redis.retry import Retry
 
 from ..config import NetworkConfig
-from ..core.state import User
-from . import envelope as E
 from . import scripts
+from .backlog import Backlog, Item
+from .identity import Identity
 from .keys import Keys
-from .records import to_record, uid_prefix
+from .reader import Entry, StreamOrder
 
 log = logging.getLogger("geventchat")
 
-Op = Callable[[object], None]  # adds commands to a pipeline
+DEAD = "dead"  # fenced: the network declared this run dead
+TAKEN = "taken"  # fenced: another run holds this node's name
 
 
 class RedisLink:
-    def __init__(self, settings: NetworkConfig, node: str, keys: Keys) -> None:
+    def __init__(self, settings: NetworkConfig, identity: Identity, keys: Keys) -> None:
         assert settings.redis
         self.settings = settings
         self.url = url = settings.redis
-        self.node = node
+        self.identity = identity
         self.keys = keys
-        self.retry_max = settings.redis_retry_max
         # Bounded and blocking: a thousand clients registering at once wait their
         # turn for one of the pool's connections instead of failing the pool.
         pool = redis.BlockingConnectionPool.from_url(
@@ -51,24 +54,38 @@ class RedisLink:
             retry=Retry(NoBackoff(), 0),
         )
         self.redis = redis.Redis(connection_pool=pool)
-        # Reads on the subscription happen only once data is there (get_message polls),
-        # so its timeout only bounds a Redis that hangs mid-reply or on a health check.
-        self._sub_client = redis.Redis.from_url(
-            url, socket_timeout=settings.redis_subscription_timeout,
-            socket_connect_timeout=settings.redis_connect_timeout,
-            retry=Retry(NoBackoff(), 0), health_check_interval=10,
+        # The reader's own connection: a blocked XREAD waits at most redis_poll, so
+        # its timeout bounds a Redis that stops answering.
+        self._reader = redis.Redis.from_url(
+            url, socket_timeout=settings.redis_poll + settings.redis_command_timeout,
+            socket_connect_timeout=settings.redis_connect_timeout, retry=Retry(NoBackoff(), 0),
         )
-        self._claim = self.redis.register_script(scripts.CLAIM)
-        self._release = self.redis.register_script(scripts.RELEASE)
-        self.take_over_script = self.redis.register_script(scripts.TAKE_OVER)
+        self.claim_node_script = self.redis.register_script(scripts.CLAIM_NODE)
+        self.beat_script = self.redis.register_script(scripts.BEAT)
         self.reap_script = self.redis.register_script(scripts.REAP)
-        self.connected = False
+        self.leave_script = self.redis.register_script(scripts.LEAVE)
+        self.snapshot_script = self.redis.register_script(scripts.SNAPSHOT)
+        self._claim = self.redis.register_script(scripts.CLAIM)
+        self._append = self.redis.register_script(scripts.APPEND)
+        self.backlog = Backlog(settings.redis_buffer_bytes, settings.redis_buffer_time, settings.redis_replay)
+        self.order = StreamOrder()
+        self.connected = False  # a working connection to Redis
+        self.ready = False  # connected and re-synced: the publisher may write
+        self.fenced: str | None = None  # DEAD or TAKEN: nothing is written until the node joined again
+        self.joined_once = False
         self.connected_since = 0.0
-        self.on_connected: Callable[[], None] = lambda: None
-        self.on_message: Callable[[bytes], None] = lambda data: None
-        self.on_sent: Callable[[float], None] = lambda lag: None  # a pipeline went out; its oldest item waited this long
-        self._outbox: deque = deque()
-        self._waiting_since = 0.0  # when the outbox's oldest item was queued (at least that recent)
+        self.redis_run: str | None = None  # Redis's run_id: a new one means it restarted
+        self.settled = Event()  # the first join is done (or refused)
+        # set by the node
+        self.on_connected: Callable[[bool, bool], None] = lambda first, restarted: None
+        self.on_entries: Callable[[list[Entry], bool], None] = lambda entries, caught_up: None
+        self.on_fenced: Callable[[str], None] = lambda why: None
+        self.streams: Callable[[], set[str]] = set
+        self.wants_catch_up: Callable[[], bool] = lambda: False
+        # set by the metrics edge: a batch was written; its oldest entry waited this long
+        self.on_sent: Callable[[float], None] = lambda lag: None
+        self._seqs: dict[str, int] = {}
+        self._seq_epoch = ""
         self._wake = Event()
         self._idle = Event()
         self._idle.set()
@@ -77,13 +94,18 @@ class RedisLink:
         self._outage_logged = False
         self._greenlets: list[gevent.Greenlet] = []
 
+    @property
+    def online(self) -> bool:
+        """Redis answers and accepts our writes: nick claims go to it."""
+        return self.connected and self.fenced is None
+
     # --- life -------------------------------------------------------------
 
     def start(self) -> None:
-        self._greenlets = [gevent.spawn(self._subscribe_loop), gevent.spawn(self._publish_loop)]
+        self._greenlets = [gevent.spawn(self._run), gevent.spawn(self._publish_loop)]
 
     def flush(self, timeout: float) -> None:
-        """Wait (bounded) until what is in the outbox has been sent."""
+        """Wait (bounded) until what is pending has been written."""
         self._idle.wait(timeout)
 
     def close(self) -> None:
@@ -92,161 +114,234 @@ class RedisLink:
         gevent.killall(self._greenlets, block=True, timeout=1)
 
     def lost(self, error: Exception) -> None:
-        """Redis failed somewhere: go offline (once) and let the subscriber reconnect."""
+        """Redis failed somewhere: go offline (once) and let the reader reconnect."""
         self._reset = True
+        self.ready = False
         if self.connected:
             self.connected = False
-            self._outbox.clear()
-            self._idle.set()
+            self.backlog.link_down(time.time())
         if not self._outage_logged and not self._closing:
             self._outage_logged = True
             log.warning("Redis at %s unreachable (%s): local chat goes on; reconnecting", self.url, error)
 
+    def fence(self, why: str, epoch: str) -> None:
+        """Redis refused `epoch`: stop writing until the node has joined again (or stops, for TAKEN).
+
+        A verdict about an epoch we have already left behind (a reply that was
+        on its way while the node joined again) is old news and ignored.
+        """
+        if epoch != self.identity.epoch or self.fenced == why or self.fenced == TAKEN:
+            return
+        self.fenced = why
+        self.on_fenced(why)
+
+    def unfence(self) -> None:
+        self.fenced = None
+        self._wake.set()
+
     # --- what the registry and bus call ------------------------------------
 
+    def append(self, item: Item) -> bool:
+        """Queue an entry (and its ops) for the streams; False when a bound dropped it."""
+        if not self.backlog.add(item, time.time()):
+            return False
+        self._idle.clear()
+        self._wake.set()
+        return True
+
     def claim(self, folded: str, uid: str) -> str | None:
-        """The uid now holding `folded` (ours if we got it); None if Redis failed."""
+        """The uid now holding `folded` (ours if we got it); None if Redis could not say."""
         try:
             return self.claim_or_raise(folded, uid)
         except RedisError as error:
             self.lost(error)
             return None
 
-    def claim_or_raise(self, folded: str, uid: str) -> str:
-        result = self._claim(keys=[self.keys.nick(folded), self.keys.held(self.node)], args=[uid, folded])
-        return uid if result == 1 else result.decode()
+    def claim_or_raise(self, folded: str, uid: str) -> str | None:
+        epoch = self.identity.epoch
+        status, value = self._claim(args=self._claim_args(folded, uid))
+        if status == b"fenced":
+            self.fence(value.decode(), epoch)
+            return None
+        return value.decode()
 
-    def restart(self) -> None:
-        """Drop the subscription and run the (re)connect steps again, without an outage."""
-        self._reset = True
+    def _claim_args(self, folded: str, uid: str) -> list:
+        identity = self.identity
+        return [self.keys.prefix, identity.name, identity.epoch, self.ttl_ms, folded, uid]
 
-    def release(self, folded: str, uid: str) -> None:
-        keys = [self.keys.nick(folded), self.keys.held(self.node)]
-        self.queue(lambda pipe: self._release(keys=keys, args=[uid, folded], client=pipe))
+    def claim_many(self, pairs: list[tuple[str, str]]) -> list[str | None]:
+        """Claim several nicks in one round trip (re-claiming after a reconnect)."""
+        epoch = self.identity.epoch
+        pipe = self.redis.pipeline(transaction=False)
+        for folded, uid in pairs:
+            self._claim(args=self._claim_args(folded, uid), client=pipe)
+        owners: list[str | None] = []
+        for status, value in pipe.execute():
+            if status == b"fenced":
+                self.fence(value.decode(), epoch)
+                owners.append(None)
+            else:
+                owners.append(value.decode())
+        return owners
 
-    def release_now(self, folded: str) -> None:
-        """Free a nick if this node still holds it in Redis, whichever of its uids."""
-        owner = self.redis.get(self.keys.nick(folded))
-        uid = owner.decode() if owner else ""
-        if not uid.startswith(uid_prefix(self.node)):
-            uid = ""  # someone else's now: only drop it from our held set
-        self._release(keys=[self.keys.nick(folded), self.keys.held(self.node)], args=[uid, folded])
+    @property
+    def ttl_ms(self) -> int:
+        return int(self.settings.node_timeout * 1000)
 
-    def user_changed(self, user: User, kind: str = E.ADD) -> None:
-        """A local user registered, changed nick, went away: the directory and every node hear of it."""
-        record = to_record(user)
-        users_key = self.keys.users(self.node)
-        data = json.dumps(record)
-        if kind == E.NICK:
-            message = E.encode(self.node, E.NICK, {"u": user.uid, "n": user.nick})
-        else:
-            message = E.encode(self.node, E.ADD, {"user": record})
-        broadcast = self.keys.broadcast
-
-        def op(pipe) -> None:
-            pipe.hset(users_key, user.uid, data)
-            pipe.publish(broadcast, message)
-
-        self.queue(op)
-
-    def user_gone(self, user: User) -> None:
-        users_key = self.keys.users(self.node)
-        message = E.encode(self.node, E.DEL, {"u": user.uid})
-        broadcast = self.keys.broadcast
-
-        def op(pipe) -> None:
-            pipe.hdel(users_key, user.uid)
-            pipe.publish(broadcast, message)
-
-        self.queue(op)
-
-    def send(self, channel: str, data: bytes) -> None:
-        self.queue((channel, data))
+    @property
+    def keep_ms(self) -> int:
+        return int(self.settings.redis_stream_keep * 1000)
 
     @property
     def outbox_depth(self) -> int:
-        """Items waiting to be sent to Redis."""
-        return len(self._outbox)
-
-    def queue(self, item: Op | tuple[str, bytes]) -> None:
-        """Append to the outbox; a Redis that cannot keep up is treated as gone (bounded memory)."""
-        if not self.connected:
-            return
-        limit = self.settings.redis_outbox_limit
-        waiting = len(self._outbox)
-        if waiting >= limit:
-            self.lost(RedisError(f"more than {limit} items waiting to be sent"))
-            return
-        if not waiting:
-            self._waiting_since = time.monotonic()
-        self._outbox.append(item)
-        self._idle.clear()
-        self._wake.set()
+        """Entries waiting to be written to Redis (the backlog while it is away)."""
+        return len(self.backlog.pending)
 
     # --- greenlets -------------------------------------------------------
 
     def _publish_loop(self) -> None:
-        outbox = self._outbox
-        while True:
-            if not outbox:
-                self._idle.set()
+        backlog = self.backlog
+        while not self._closing:
+            if not (self.ready and self.fenced is None and backlog.pending):
+                if not backlog.pending:
+                    self._idle.set()
                 self._wake.clear()
                 self._wake.wait()
                 continue
-            pipe = self.redis.pipeline(transaction=False)
-            since = self._waiting_since
-            for _ in range(min(self.settings.redis_batch, len(outbox))):
-                item = outbox.popleft()
-                if type(item) is tuple:
-                    pipe.publish(*item)
-                else:
-                    item(pipe)
-            if outbox:  # what is left waited at least from now on
-                self._waiting_since = time.monotonic()
+            batch = backlog.take(self.settings.redis_batch)
+            epoch = self.identity.epoch
             try:
-                pipe.execute()
-                self.on_sent(time.monotonic() - since)
+                result = self._append(args=self._append_args(batch))
+            except RedisError as error:
+                backlog.put_back(batch)
+                self.lost(error)
+                continue
+            except Exception:
+                log.exception("bug writing %d entries to Redis; dropped", len(batch))
+                continue
+            if result[0] == b"ok":
+                now = time.time()
+                backlog.written(batch, now)
+                self.on_sent(max(0.0, now - batch[0].at))
+            else:
+                backlog.put_back(batch)
+                self.fence(result[0].decode(), epoch)
+
+    def _append_args(self, batch: list[Item]) -> list:
+        identity = self.identity
+        epoch = identity.epoch
+        if epoch != self._seq_epoch:
+            self._seqs = {}
+            self._seq_epoch = epoch
+        seqs = self._seqs
+        args: list = [self.keys.prefix, identity.name, epoch, self.ttl_ms, self.settings.redis_stream_maxlen,
+                      self.keep_ms, len(batch)]
+        for item in batch:
+            streams = item.streams
+            if item.epoch != epoch and streams:
+                numbers = []
+                for stream in streams:
+                    number = seqs.get(stream, 0) + 1
+                    seqs[stream] = number
+                    numbers.append(number)
+                item.seqs = tuple(numbers)
+                item.epoch = epoch
+            args.append(len(streams))
+            for stream, number in zip(streams, item.seqs):
+                args.append(stream)
+                args.append(number)
+            args.append(item.message)
+            args.append(item.op_count)
+            args.extend(item.ops)
+        return args
+
+    def _run(self) -> None:
+        delay = self.settings.redis_retry_min
+        while not self._closing:
+            try:
+                self._connect()
+                if self.fenced == TAKEN:
+                    break  # the node stops: another run holds our name
+                delay = self.settings.redis_retry_min
+                self._read_loop()
             except RedisError as error:
                 self.lost(error)
             except Exception:
-                log.exception("bug sending to Redis")
-
-    def _subscribe_loop(self) -> None:
-        delay = self.settings.redis_retry_min
-        while not self._closing:
-            pubsub = self._sub_client.pubsub(ignore_subscribe_messages=True)
-            try:
-                pubsub.subscribe(self.keys.broadcast, self.keys.inbox(self.node))
-                self._reset = False
-                self.connected = True
-                self.connected_since = time.time()
-                self.on_connected()
-                if self._outage_logged:
-                    log.warning("Redis at %s is back: nicks re-claimed, subscribed again", self.url)
-                else:
-                    log.info("node %s joined the network at %s", self.node, self.url)
-                self._outage_logged = False
-                delay = self.settings.redis_retry_min
-                while not self._reset:
-                    message = pubsub.get_message(timeout=self.settings.redis_poll)
-                    if message is not None and message["type"] == "message":
-                        self._dispatch(message["data"])
-            except RedisError as error:
-                self.lost(error)
-            finally:
-                try:
-                    pubsub.close()
-                except Exception:
-                    pass
+                log.exception("bug in the link to Redis; reconnecting")
+                self.lost(RedisError("internal error"))
+            self.ready = False
             if self._closing:
                 break
             gevent.sleep(delay)
-            delay = min(delay * 2, self.retry_max)
+            delay = min(delay * 2, self.settings.redis_retry_max)
 
-    def _dispatch(self, data: bytes) -> None:
+    def _connect(self) -> None:
+        run = self.redis.info("server")["run_id"]
+        restarted = self.redis_run is not None and run != self.redis_run
+        self._reset = False
+        self.connected = True
+        self.connected_since = time.time()
+        self.backlog.link_up()
+        if restarted:
+            replayed = self.backlog.replay()
+            log.warning("Redis at %s restarted: %d recent entries written again", self.url, replayed)
+        first = not self.joined_once
+        self.on_connected(first, restarted)
+        self.redis_run = run
+        if self.fenced == TAKEN:
+            self.settled.set()
+            return
+        self.joined_once = True
+        self.ready = True
+        self._wake.set()
+        self.settled.set()
+        if self._outage_logged:
+            log.warning("Redis at %s is back: nicks re-claimed, reading on from where we were", self.url)
+        self._outage_logged = False
+
+    def _read_loop(self) -> None:
+        """Read every stream at once, then wait for more; one round trip per wake.
+
+        A blocked XREAD is woken by one stream and answers with that stream
+        alone, which could hand over a sender's channel line before its
+        earlier private line; so the wait only wakes us, and the entries always
+        come from one non-blocking read of all streams, one consistent view.
+        That read and the next wait (`XREAD BLOCK ... $`: what comes after it)
+        go in one packet, which Redis runs back to back: nothing written
+        between them is missed, and a wake costs one round trip. A read cut
+        short by COUNT cancels the wait it sent (CLIENT UNBLOCK) and reads on.
+        """
+        count = self.settings.redis_read_count
+        block = int(self.settings.redis_poll * 1000)
+        pool = self._reader.connection_pool
+        conn = pool.get_connection("XREAD")
+        own = self.identity.name.encode()
         try:
-            self.on_message(data)
-        except RedisError:
+            conn.send_command("CLIENT", "ID")
+            me = conn.read_response()
+            while not self._reset:
+                positions = self.order.watch(s.encode() for s in self.streams())
+                keys = list(positions)
+                read = ("XREAD", "COUNT", count, "STREAMS", *keys, *(positions[k] for k in keys))
+                catching_up = self.fenced is not None or self.wants_catch_up()
+                if catching_up:
+                    conn.send_command(*read)
+                else:
+                    wait = ("XREAD", "COUNT", 1, "BLOCK", block, "STREAMS", *keys, *("$" for _ in keys))
+                    conn.send_packed_command(conn.pack_commands([read, wait]))
+                entries, whole = self.order.order(conn.read_response(), count, own)
+                if not catching_up and not whole:
+                    self.redis.client_unblock(me)  # more is waiting: no need to wait
+                self.on_entries(entries, whole and not entries)
+                if not catching_up:
+                    conn.read_response()  # the wait's answer (or nothing): only a wake
+                if self.fenced == TAKEN:
+                    return
+                if catching_up and whole and not entries:
+                    gevent.sleep(self.settings.redis_poll / 10)  # a step is still due: never spin
+        except BaseException:
+            conn.disconnect()
             raise
-        except Exception:
-            log.exception("bug handling a network message; dropped")
+        finally:
+            pool.release(conn)
+

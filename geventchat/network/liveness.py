@@ -1,14 +1,20 @@
-"""Node liveness: a heartbeat key with a TTL, and what survivors do when one lapses.
+"""Node liveness: a fenced heartbeat, and declaring a silent node dead.
 
-Every node refreshes `alive:<node>` four times per --node-timeout, with the
-timeout as its TTL. A node whose key is gone has sent no heartbeat for a
-whole timeout and is dead, unless this node (re)connected less than a
-timeout ago: after a Redis restart every key is gone and the others need
-their reconnect backoff to write theirs again. Each survivor announces a
-dead node's users as QUIT with the netsplit-style reason `<our server>
-<dead node>`; the one survivor that wins `reap:<node>` frees its nicks and
-directory in Redis. A dead node is noticed within 1.25 timeouts of its last
-heartbeat.
+Every --heartbeat-interval a node runs the BEAT script: it keeps
+`alive:<node>` (TTL --node-timeout) while the name is its run's, stamps its
+beat with Redis's clock, and reads everyone else's. A node whose beat is
+older than --unreachable-after is unreachable (private lines to its users
+are refused with a reason); one whose `alive` key has lapsed is dead,
+unless this node (re)connected less than a node timeout ago (after a Redis
+restart every key is gone and the others need their reconnect backoff to
+write theirs again). The first survivor to run REAP frees the dead run's
+nicks and directory and appends its DEAD entry, in one step: every node,
+the reaper too, announces the QUITs when it reads that entry, so a nick is
+free before anyone is told its holder left. A dead node is declared within
+one heartbeat interval of its timeout.
+
+The same loop checks the backlog's bounds, so users hear that lines are
+being lost even when nobody is talking.
 """
 
 from __future__ import annotations
@@ -20,10 +26,6 @@ from typing import TYPE_CHECKING
 import gevent
 from redis.exceptions import RedisError
 
-from . import announce
-from . import envelope as E
-from .records import uid_prefix
-
 if TYPE_CHECKING:
     from .node import NetworkNode
 
@@ -33,59 +35,63 @@ log = logging.getLogger("geventchat")
 class Liveness:
     def __init__(self, node: NetworkNode) -> None:
         self.node = node
-        self.timeout = node.config.network.node_timeout
-        self.interval = self.timeout / 4
+        settings = node.config.network
+        self.timeout = settings.node_timeout
+        self.interval = settings.heartbeat_interval
 
     def run(self) -> None:
         link = self.node.link
         while True:
             gevent.sleep(self.interval)
-            if not link.connected:
-                continue
+            now = time.time()
             try:
-                self.beat(time.time())
+                self.node.tick(now)
+                if link.connected and link.fenced is None and link.ready:
+                    self.beat(now)
             except RedisError as error:
                 link.lost(error)
             except Exception:
                 log.exception("bug in the node heartbeat")
 
-    def beat_now(self, pipe) -> None:
-        """Add our heartbeat to a pipeline."""
-        node = self.node
-        pipe.set(node.keys.alive(node.name), node.config.server.name, px=int(self.timeout * 1000))
-        pipe.sadd(node.keys.nodes, node.name)
-
     def beat(self, now: float) -> None:
-        node, keys = self.node, self.node.keys
-        pipe = node.link.redis.pipeline(transaction=False)
-        self.beat_now(pipe)
-        pipe.smembers(keys.nodes)
-        members = pipe.execute()[-1]
-        others = sorted(({m.decode() for m in members} | node.registry.remote_nodes()) - {node.name})
-        if not others:
-            node.registry.live_nodes = set()
+        node = self.node
+        link, registry, identity = node.link, node.registry, node.identity
+        mirrored = sorted(registry.remote_nodes())
+        epoch = identity.epoch
+        result = link.beat_script(args=[link.keys.prefix, identity.name, epoch, link.ttl_ms,
+                                        identity.info(), *mirrored])
+        status = result[0].decode()
+        if status != "ok":
+            link.fence(status, epoch)
             return
-        pipe = node.link.redis.pipeline(transaction=False)
-        for other in others:
-            pipe.exists(keys.alive(other))
-        since_connect = node.link.connected_since
-        alive = dict(zip(others, pipe.execute()))
-        node.registry.live_nodes = {other for other, up in alive.items() if up}
-        for other, up in alive.items():
-            if not up and now - since_connect >= self.timeout:
-                self.declare_dead(other)
+        redis_now = int(result[1])
+        beats = result[2]
+        heard = {}
+        for i in range(0, len(beats), 2):
+            name = beats[i].decode()
+            if name != identity.name:
+                heard[name] = now - (redis_now - int(beats[i + 1])) / 1000
+        registry.heard = heard
+        others = result[3]
+        alive = set()
+        silent = []
+        for i in range(0, len(others), 3):
+            name, up, epoch = others[i].decode(), others[i + 1], others[i + 2].decode()
+            if epoch:
+                registry.epochs.setdefault(name, epoch)
+            if up:
+                alive.add(name)
+            else:
+                silent.append(name)
+        registry.live_nodes = alive
+        if now - link.connected_since < self.timeout:
+            return
+        for name in silent:
+            self.declare_dead(name)
 
     def declare_dead(self, dead: str) -> None:
-        node, keys = self.node, self.node.keys
-        users = node.registry.drop_node(dead)
-        log.warning("node %s missed its heartbeat for %gs: %d users split off", dead, self.timeout, len(users))
-        announce.quits(node.chat, users, f"{node.config.server.name} {dead}")
-        redis = node.link.redis
-        if not redis.set(keys.reap(dead), node.name, nx=True, px=int(self.timeout * 1000)):
-            return  # another survivor frees its state
-        freed = node.link.reap_script(
-            keys=[keys.held(dead), keys.users(dead), keys.nodes],
-            args=[keys.nick(""), uid_prefix(dead), dead],
-        )
-        node.link.send(keys.broadcast, E.encode(node.name, E.DEAD, {"node": dead}))
-        log.info("freed %s nicks of dead node %s", freed, dead)
+        node = self.node
+        link = node.link
+        known = node.registry.epochs.get(dead, "")
+        if link.reap_script(args=[link.keys.prefix, dead, known, node.config.network.redis_stream_maxlen]) == 1:
+            log.warning("node %s missed its heartbeat for %gs: declared dead, its nicks freed", dead, self.timeout)

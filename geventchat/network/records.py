@@ -1,7 +1,10 @@
 """Users as plain records on the wire and in Redis, and which node a uid lives on.
 
-A uid is `<node>/<n>` (Chat is built with node=f"{name}/"), so the node that
-holds a user is read off its uid: no lookup needed to route a private message.
+A uid is `<node>/<run>.<n>` (Chat is built with node=uid_prefix(name, run)):
+the node that holds a user is read off its uid, so no lookup is needed to
+route a private message, and the run (the process's start time) keeps the
+uids of two runs of one node name apart, so a line meant for a user of a
+dead run can never reach a user of the next one.
 """
 
 from __future__ import annotations
@@ -11,18 +14,34 @@ import re
 from ..core.state import User
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
-def default_node_name(server_name: str, pid: int) -> str:
-    return f"{_UNSAFE.sub('_', server_name)[:50]}-{pid}"
+def default_node_name(server_name: str) -> str:
+    """The server name in the node-name alphabet: stable across restarts, unlike a PID."""
+    return _UNSAFE.sub("_", server_name)[:64] or "node"
 
 
-def uid_prefix(node: str) -> str:
-    return f"{node}/"
+def base36(number: int) -> str:
+    out = ""
+    while True:
+        number, digit = divmod(number, 36)
+        out = _DIGITS[digit] + out
+        if not number:
+            return out
+
+
+def run_id(started: float) -> str:
+    """This process's run of a node name: its start time in ms, in base 36."""
+    return base36(int(started * 1000))
+
+
+def uid_prefix(node: str, run: str = "") -> str:
+    return f"{node}/{run}." if run else f"{node}/"
 
 
 def node_of(uid: str) -> str:
-    return uid.rpartition("/")[0]
+    return uid.partition("/")[0]
 
 
 def to_record(user: User) -> dict:

@@ -2,10 +2,11 @@
 
 The supervisor holds the port (bound with SO_REUSEPORT, never listening, so
 port 0 picks one port for all), starts N ordinary `--redis` nodes with
-`--reuse-port` on it, forwards SIGTERM/SIGINT (and SIGHUP, reload) to
-them, and starts again a worker that died on its own. It imports neither
-gevent nor redis-py: the workers do the chatting, Redis joins them into one
-chat.
+`--reuse-port` on it, named `NAME-1` ... `NAME-N` whatever their PIDs (a
+worker started again takes over its name at once: see identity.py),
+forwards SIGTERM/SIGINT (and SIGHUP, reload) to them, and starts again a
+worker that died on its own. It imports neither gevent nor redis-py: the
+workers do the chatting, Redis joins them into one chat.
 """
 
 from __future__ import annotations
@@ -30,14 +31,21 @@ def reserve_port(host: str, port: int) -> socket.socket:
     return bind_reuseport(host, port)
 
 
+def worker_name(config: Config, index: int) -> str:
+    """`NAME-<index>`: the same name for a worker started again, so it takes its predecessor's place
+    (and frees its users) at once instead of waiting for the dead name's heartbeat to lapse."""
+    from .records import default_node_name
+
+    return f"{config.network.node_name or default_node_name(config.server.name)}-{index}"
+
+
 def worker_argv(argv: list[str], ports: tuple[int, int | None], index: int, config: Config) -> list[str]:
     """The supervisor's own arguments with the per-worker ones after them (argparse: last wins)."""
     port, tls_port = ports
     extra = ["--workers", "1", "--port", str(port), "--reuse-port"]
     if tls_port is not None:
         extra += ["--tls-port", str(tls_port)]
-    if config.network.node_name:
-        extra += ["--node-name", f"{config.network.node_name}-{index}"]
+    extra += ["--node-name", worker_name(config, index)]
     metrics = config.metrics.port
     if metrics:  # one metrics port per worker: the first gets the port given, the next ones the ports after it
         extra += ["--metrics-port", str(metrics + index - 1)]

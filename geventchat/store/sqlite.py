@@ -70,7 +70,7 @@ class SqliteHistory:
         """Database work, where the edge runs it; a database error comes back as a StoreError."""
         try:
             return self._work(work)
-        except sqlite3.Error as error:
+        except (sqlite3.Error, ValueError, TypeError) as error:  # the database, or a row it cannot read back
             raise StoreError(f"history in {self.path}: {error}") from error
 
     # --- writing --------------------------------------------------------------
@@ -92,9 +92,10 @@ class SqliteHistory:
         pending = self._take()
         return self._run(lambda: (self._write(pending), self._prune(now, touched))[1])
 
-    def redact(self, msgid: str) -> None:
+    def redact(self, target: str, msgid: str) -> None:
         pending = self._take()
-        self._run(lambda: (self._write(pending), self._execute("DELETE FROM lines WHERE msgid = ?", (msgid,))))
+        self._run(lambda: (self._write(pending),
+                           self._execute("DELETE FROM lines WHERE msgid = ? AND target = ?", (msgid, target))))
 
     def close(self) -> None:
         self.flush()
@@ -147,12 +148,13 @@ class SqliteHistory:
 
         return self._run(work)
 
-    def find(self, msgid: str) -> Entry | None:
+    def find(self, target: str, msgid: str) -> Entry | None:
         pending = self._take()
 
         def work() -> Entry | None:
             self._write(pending)
-            row = self._db.execute(f"SELECT {_COLUMNS} FROM lines WHERE msgid = ? LIMIT 1", (msgid,)).fetchone()
+            row = self._db.execute(f"SELECT {_COLUMNS} FROM lines WHERE msgid = ? AND target = ? LIMIT 1",
+                                   (msgid, target)).fetchone()
             return _entry(row) if row else None
 
         return self._run(work)

@@ -154,3 +154,34 @@ def test_one_run_measures_relay_baseline_and_geventchat_over_plain_and_tls(basel
     headline = run.stdout.splitlines()[-1]
     assert headline.startswith("headline: fanout 6 clients flat out: geventchat ")
     assert "; baseline " in headline and "; over TLS " in headline and "loss 0" in headline
+
+
+def test_the_baseline_gets_its_own_flags(baseline):
+    """--baseline-args reach the baseline alone, --server-args this checkout alone (a network mode
+    compared across revisions: the same Redis, one --network each)."""
+    from bench import setups
+    from bench.__main__ import build_parser
+
+    args = build_parser().parse_args(["fanout", "--baseline", str(baseline), "--baseline-args", "--network before",
+                                      "--server-args", "--network after --history none"])
+    before, after = setups.checkouts(args)
+    assert (before.name, before.args) == ("baseline", ("--network", "before"))
+    assert after.args == ("--network", "after", "--history", "none")
+
+
+def test_faults_tool_counts_every_delivery_across_a_redis_restart():
+    """bench/faults.py at a tiny size: three nodes, a Redis restart, exact counts, everything stopped."""
+    import re
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    result = subprocess.run([sys.executable, "-m", "bench.faults", "redis-restart:0.5", "--clients", "9",
+                             "--senders", "3", "--seconds", "3", "--fault-at", "1", "--drain", "3"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    figures = dict(re.split(r"\s{2,}", line, maxsplit=1) for line in result.stdout.splitlines())
+    assert int(figures["deliveries expected"].replace(",", "")) > 0
+    assert (figures["lost"], figures["duplicated"], figures["reordered"]) == ("0", "0", "0")

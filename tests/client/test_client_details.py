@@ -32,7 +32,7 @@ def test_the_screen_is_up_at_once_while_the_connection_waits(spawn) -> None:
         alice = spawn("alice", port=port, wait=False)
         alice.wait_status("connecting…")
         alice.type("typed while connecting")
-        alice.wait_for(lambda t: t.input_line() == "[alice] typed while connecting", "the input line works")
+        alice.wait_for(lambda t: t.input_line() == "[(status)] typed while connecting", "the input line works")
         alice.press("enter")
         alice.wait_pane("Not connected yet; lines typed now are sent once we are")
         alice.wait_status("1 waiting")
@@ -83,12 +83,13 @@ def test_the_welcome_block_is_not_repeated_on_reconnect(spawn) -> None:
     server = start_server()
     try:
         alice = spawn("alice", server=server)
+        alice.press("alt-1")     # the status window: what the server says about the connection
         alice.wait_pane("Welcome to the")
         server.stop()
         alice.wait_status("disconnected")
         server = start_server("--port", str(server.port))
         alice.wait_pane("Reconnected to irc.test as alice", timeout=15)
-        alice.wait_status("#lobby (1 user)")
+        alice.wait_status("Act: 2:#lobby")    # back in the lobby, whose window is not the one shown
         alice.press("home")  # the whole scrollback, from the top
         alice.wait_pane("Connected to 127.0.0.1")
         text = "\n".join(alice.pane())
@@ -102,15 +103,17 @@ def test_host_port_and_ipv6_are_understood_and_printed_right(server_factory) -> 
     argv = client_argv(f"[::1]:{server.port}", "alice", "Alice", "alice")
     term = Terminal(argv, name="alice")
     try:
-        term.wait_pane(f"Connected to [::1]:{server.port}; registering as alice")
         term.wait_status("#lobby (1 user)")
+        term.press("alt-1")
+        term.wait_pane(f"Connected to [::1]:{server.port}; registering as alice")
     finally:
         term.close()
     v4 = server_factory()
     term = Terminal(client_argv(f"127.0.0.1:{v4.port}", "bob", "Bob", "bob"), name="bob")
     try:
-        term.wait_pane(f"Connected to 127.0.0.1:{v4.port}; registering as bob")
         term.wait_status("#lobby (1 user)")
+        term.press("alt-1")
+        term.wait_pane(f"Connected to 127.0.0.1:{v4.port}; registering as bob")
     finally:
         term.close()
 

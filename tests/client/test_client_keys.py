@@ -33,10 +33,14 @@ ACTION_OF = {
     "left": "left", "shift+left": "left", "right": "right", "shift+right": "right",
     "home": "home", "shift+home": "home", "end": "end", "shift+end": "end",
     "delete": "delete", "shift+delete": "delete", "backspace": "backspace",
-    "ctrl+left": "word_left", "alt+left": "word_left", "alt+b": "word_left",
-    "ctrl+right": "word_right", "alt+right": "word_right", "alt+f": "word_right",
+    "ctrl+left": "word_left", "alt+b": "word_left",
+    "ctrl+right": "word_right", "alt+f": "word_right",
     "alt+d": "kill_word_after", "ctrl+delete": "kill_word_after", "alt+backspace": "kill_word_back",
 }
+
+
+WINDOW_KEYS = {"alt+left", "alt+right"}
+"""Keys that switch windows (irssi's): with two windows, either shows the other one, the input line kept."""
 
 
 def effect(label: str) -> tuple[bytes, str]:
@@ -46,9 +50,10 @@ def effect(label: str) -> tuple[bytes, str]:
 @pytest.mark.parametrize("term", list(SEQUENCES))
 def test_every_key_of_the_terminal_moves_as_named(spawn, term: str) -> None:
     alice = spawn("alice", rows=30, env={"TERM": term})
-    prompt = "[#lobby] "
+    lobby = "[#lobby] "
     for label, seq in [*SEQUENCES[term], *(("unknown", s) for s in UNKNOWN)]:
         start, expected = effect(label)
+        prompt = "[(status)] " if label in WINDOW_KEYS else lobby
         alice.proc.write(HOME + b"\x0b")          # Ctrl-A Ctrl-K: an empty line
         alice.type(TYPED)
         alice.proc.write(start)
@@ -57,6 +62,9 @@ def test_every_key_of_the_terminal_moves_as_named(spawn, term: str) -> None:
         column = len(prompt) + expected.index("X") + 1
         alice.wait_for(lambda t: t.input_line() == prompt + expected and t.cursor() == (29, column),
                        f"{label} ({seq!r}) under {term}: {expected!r} with the cursor after the X")
+        if label in WINDOW_KEYS:
+            alice.press("alt-2")
+            alice.wait_for(lambda t: t.input_line().startswith(lobby), "back to #lobby")
     assert "connected" in alice.status()
 
 

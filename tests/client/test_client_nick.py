@@ -36,8 +36,9 @@ def test_a_reconnect_as_alice_underscore_becomes_alice_when_alice_frees(server_f
             alice.pump(0.2)
 
     keep_holder(10, until=lambda: "alice_ |" in alice.status() and "#lobby (2 users)" in alice.status())
-    alice.wait_pane("Nick alice is already in use; trying alice_")
     alice.wait_status("alice_ |")
+    alice.press("alt-1")     # the status window: the connection's news
+    alice.wait_pane("Nick alice is already in use; trying alice_")
     holder.send("QUIT :done with it")
     alice.wait_pane("alice is free again: taking it back")
     alice.wait_pane("You have your nick back: you are now known as alice")
@@ -47,9 +48,9 @@ def test_a_reconnect_as_alice_underscore_becomes_alice_when_alice_frees(server_f
 
 def test_the_nick_length_comes_from_the_server(server_factory, spawn) -> None:
     server = server_factory("--nicklen", "15")
-    alice = spawn("alexandrina1234", server=server, cols=100)
+    alice = spawn("alexandrina1234", "--nicklist-cols", "0", server=server, cols=100)
     alice.wait_status("alexandrina1234 |")
     alice.send_line("/nick bartholomew_xy")
     alice.wait_pane("You are now known as bartholomew_xy")
     alice.send_line("/nick abcdefghijklmnop")       # 16: more than this server allows
-    alice.wait_pane("Not a valid nick: abcdefghijklmnop (letters, digits, []\\`_^{|}-, at most 15)")
+    alice.wait_said("Not a valid nick: abcdefghijklmnop (letters, digits, []\\`_^{|}-, at most 15)")

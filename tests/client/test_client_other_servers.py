@@ -8,47 +8,13 @@ from __future__ import annotations
 
 import re
 import socket
-import time
 
 import pytest
 
 from tests.support.piped import Piped
+from tests.support.transcript import Transcript
 
 pytestmark = pytest.mark.timeout(30)
-
-
-class Transcript:
-    """One accepted connection: expect lines from the client, send lines to it."""
-
-    def __init__(self, conn: socket.socket) -> None:
-        self.conn = conn
-        self.buffer = b""
-        self.seen: list[str] = []
-
-    def expect(self, pattern: str, timeout: float = 5.0) -> str:
-        deadline = time.monotonic() + timeout
-        regex = re.compile(pattern)
-        while True:
-            while b"\n" in self.buffer:
-                raw, self.buffer = self.buffer.split(b"\n", 1)
-                line = raw.rstrip(b"\r").decode()
-                self.seen.append(line)
-                if regex.search(line):
-                    return line
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"no line matching {pattern!r}; got:\n" + "\n".join(self.seen))
-            self.conn.settimeout(remaining)
-            try:
-                data = self.conn.recv(4096)
-            except socket.timeout:
-                continue
-            if not data:
-                raise AssertionError(f"closed before {pattern!r}; got:\n" + "\n".join(self.seen))
-            self.buffer += data
-
-    def send(self, *lines: str) -> None:
-        self.conn.sendall(b"".join(line.encode() + b"\r\n" for line in lines))
 
 
 def test_registration_against_a_plain_irc_server() -> None:
@@ -64,6 +30,8 @@ def test_registration_against_a_plain_irc_server() -> None:
         user = irc.expect(r"^USER ")
         assert re.fullmatch(r"USER alice \S+ 127\.0\.0\.1 :Alice Tester", user), user
         irc.send(":other.server CAP * LS :multi-prefix sasl")
+        irc.expect(r"^CAP REQ :multi-prefix sasl$")  # what it uses of what is offered
+        irc.send(":other.server CAP * ACK :multi-prefix sasl")
         irc.expect(r"^CAP :?END$")
         irc.send(":other.server 433 * alice :Nickname is already in use")
         irc.expect(r"^NICK :?alice_$")
@@ -76,7 +44,7 @@ def test_registration_against_a_plain_irc_server() -> None:
         irc.send(":alice_!a@h JOIN #chat", ":other.server 353 alice_ = #chat :alice_ @op +voiced",
                  ":other.server 366 alice_ #chat :End of /NAMES list.", "PING :are-you-there")
         irc.expect(r"^PONG :?are-you-there$")
-        client.wait_out("3 in #chat: alice_ op voiced")
+        client.wait_out("3 in #chat: @op +voiced alice_")
         client.write("hello other server")
         irc.expect(r"^PRIVMSG #chat :hello other server$")
         irc.send(":op!o@h PRIVMSG #chat :welcome, alice_")

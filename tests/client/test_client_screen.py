@@ -24,15 +24,17 @@ def peer(server, nick: str) -> IrcClient:
 
 def test_welcome_status_bar_and_input_line(spawn) -> None:
     alice = spawn("alice")
-    alice.wait_pane("Welcome to the")
     alice.wait_pane("You joined #lobby")
     status = alice.status()
-    for part in ("alice", "irc.test", "#lobby (1 user)", "connected"):
+    for part in ("alice", "irc.test", "2:#lobby (1 user)", "connected"):
         assert part in status, alice.dump()
     y = len(alice.display) - 2
     assert all(cell.reverse for cell in alice.cells(y)), "the status bar is in reverse video"
     assert alice.input_line() == "[#lobby]"
     alice.wait_for(lambda t: t.cursor() == (23, len("[#lobby] ")), "the cursor on the input line")
+    alice.press("alt-1")   # the status window keeps what the server said
+    alice.wait_pane("Welcome to the")
+    alice.wait_for(lambda t: t.input_line() == "[(status)]" and "1:status" in t.status(), "the status window")
 
 
 def test_message_reaches_the_other_pane_with_nick_join_and_count(spawn) -> None:
@@ -42,7 +44,8 @@ def test_message_reaches_the_other_pane_with_nick_join_and_count(spawn) -> None:
     alice.wait_status("#lobby (2 users)")
     alice.send_line("hello there")
     bob.wait_pane("<alice> hello there")
-    alice.wait_pane("<alice> hello there")  # own line, echoed locally
+    alice.wait_for(lambda t: t.has("<alice> hello there") and not t.has("sent  <alice>"),
+                   "own line, shown at once and confirmed by the server's echo")
     # Own messages stand out (bold); other nicks get a colour.
     y = alice.row_of("<alice> hello there")
     assert alice.cells(y)[len("HH:MM <alice> ")].bold
@@ -62,10 +65,17 @@ def test_private_message_both_ways_and_not_seen_by_others(spawn, chat_server) ->
     carol = spawn("carol")
     alice.wait_status("#lobby (3 users)")
     alice.send_line("/msg bob the secret word")
-    alice.wait_pane("[msg to bob] the secret word")
-    bob.wait_pane("[msg from alice] the secret word")
-    bob.send_line("/msg alice got it")
-    alice.wait_pane("[msg from bob] got it")
+    alice.wait_pane("[msg to bob] the secret word")    # a copy where it was typed
+    bob.wait_status("Act: 3:alice!")                   # a window of its own, not shown yet
+    bob.press("alt-3")
+    bob.wait_pane("<alice> the secret word")
+    bob.send_line("got it")                            # typed in the conversation's window
+    alice.wait_status("Act: 3:bob!")
+    alice.send_line("/window 3")
+    alice.wait_pane("<bob> got it")
+    assert alice.has("<alice> the secret word")
+    alice.press("alt-2")
+    alice.wait_status("2:#lobby")
     alice.send_line("back to everyone")
     carol.wait_pane("<alice> back to everyone")  # after the private lines, in order
     assert not carol.has("secret") and not carol.has("got it"), carol.dump()
@@ -95,7 +105,7 @@ def test_resize_smaller_larger_and_too_small_keeps_input_and_scrollback(spawn) -
 
     alice.resize(30, 100)
     alice.wait_for(lambda t: t.display[-1] == "[#lobby] half typed" and "connected" in t.status()
-                   and t.has("Welcome to the") and t.cursor() == (29, len("[#lobby] half typed")),
+                   and t.has("You joined #lobby") and t.cursor() == (29, len("[#lobby] half typed")),
                    "a redraw at 100x30")
 
     alice.resize(3, 12)
@@ -138,9 +148,9 @@ def test_scrolling_back_and_forward(spawn, chat_server) -> None:
     alice.press("pageup", "pageup")
     alice.wait_pane("<bob> line 05")
     alice.press("home")  # input is empty: Home goes to the top of the buffer
-    alice.wait_pane("Connected to 127.0.0.1")
+    alice.wait_for(lambda t: "You joined #lobby" in t.display[0], "the window's first line at the top")
     alice.press("pagedown")
-    alice.wait_for(lambda t: not t.has("Connected to 127.0.0.1"), "a page down")
+    alice.wait_for(lambda t: not t.has("You joined #lobby"), "a page down")
     alice.press("end")
     alice.wait_pane("<bob> arrived while reading")
     alice.wait_for(lambda t: "more below" not in t.status(), "the status line back to normal")
@@ -255,8 +265,9 @@ def test_long_lines_wrap_with_a_hanging_indent(spawn, chat_server) -> None:
 def test_nick_collision_at_start_is_resolved_with_a_notice(spawn, chat_server) -> None:
     holder = peer(chat_server, "alice")
     alice = spawn("alice")
-    alice.wait_pane("Nick alice is already in use; trying alice_")
     alice.wait_status("alice_ |")
+    alice.press("alt-1")
+    alice.wait_pane("Nick alice is already in use; trying alice_")
     alice.send_line("who am i")
     holder.expect(r"^:alice_!\S+ PRIVMSG #lobby :who am i$")
     holder.close()
@@ -276,7 +287,7 @@ def test_commands_whois_me_names_and_mistakes(spawn, chat_server) -> None:
     alice.send_line("/frobnicate")
     alice.wait_pane("!!! Unknown command /frobnicate; /help lists the commands")
     alice.send_line("/msg")
-    alice.wait_pane("!!! Usage: /msg <nick> <text>")
+    alice.wait_pane("!!! Usage: /msg <nick|#channel> <text>")
     alice.send_line("/msg nobody hello?")
     alice.wait_pane("!!! No such nick or channel: nobody")
     alice.send_line("/nick alicia")
@@ -293,7 +304,7 @@ def test_server_shutdown_is_explained_and_the_client_reconnects(spawn) -> None:
         alice.wait_pane("Server shutting down")
         alice.wait_pane("Disconnected: the server closed the connection; reconnecting in 1s")
         alice.wait_status("disconnected")
-        assert alice.input_line() == "[alice] unsent draft"
+        assert alice.input_line() == "[#lobby] unsent draft"
         server = start_server("--port", str(server.port))
         alice.wait_status("#lobby (1 user)", timeout=15)
         alice.wait_status("connected")

@@ -237,7 +237,7 @@ def test_an_error_after_our_quit_is_no_error(pair) -> None:
     server.sock.close()
     session.readable(T0)
     assert session.done
-    last = list(session.state.scrollback)[-1]
+    last = list(session.state.windows.status.scrollback)[-1]
     assert last.kind.value == "status" and "Closing Link" in last.text
 
 
@@ -322,3 +322,33 @@ def test_a_tls_handshake_nobody_answers_times_out() -> None:
     texts = [line.text for line in session.state.scrollback]
     assert any("no answer to the TLS handshake in 30s" in text for text in texts), texts
     server_sock.close()
+
+
+def test_a_reconnect_joins_every_channel_again_and_asks_what_was_missed() -> None:
+    session, server = paced(burst=50)
+    server.send(":irc.test CAP * LS :batch draft/chathistory message-tags server-time")
+    session.readable(T0)
+    server.send(":irc.test CAP * ACK :message-tags server-time batch draft/chathistory",
+                ":irc.test 001 alice :Welcome", ":irc.test 422 alice :No MOTD", ":alice!a@h JOIN #lobby",
+                ":alice!a@h JOIN #dev", "@msgid=d1;time=2026-11-30T10:00:00.000Z :bob!b@h PRIVMSG #dev :hi")
+    session.readable(T0)
+    server.lines()
+    server.sock.close()
+    session.readable(T0 + 1)
+    assert [w.joined for w in session.state.windows.channels()] == [False, False]
+    client_sock, server_sock = socket.socketpair()
+    client_sock.setblocking(False)
+    session.attach(client_sock, T0 + 2)
+    server = FakeServer(server_sock)
+    server.send(":irc.test CAP * LS :batch draft/chathistory message-tags server-time")
+    session.readable(T0 + 2)
+    server.send(":irc.test CAP * ACK :message-tags server-time batch draft/chathistory",
+                ":irc.test 001 alice :Welcome", ":irc.test 422 alice :No MOTD", ":alice!a@h JOIN #lobby")
+    session.readable(T0 + 2)
+    session.tick(T0 + 3)                    # the server put us back in #lobby only
+    sent = server.lines()
+    assert "JOIN #dev" in sent and "JOIN #lobby" not in sent
+    server.send(":alice!a@h JOIN #dev")
+    session.readable(T0 + 3)
+    assert server.lines() == ["CHATHISTORY AFTER #dev msgid=d1 1000"]
+    assert [w.name for w in session.state.joined()] == ["#lobby", "#dev"]

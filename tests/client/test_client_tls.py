@@ -37,9 +37,11 @@ def test_tls_with_a_trusted_ca_chats_with_a_plain_client(tls_server, tls_files, 
     _, port = tls_server.tls_address
     alice = spawn("alice", "--tls", "--tls-ca", str(tls_files.cert.parent / "ca.pem"), server=tls_server,
                   port=port, cols=100)
-    alice.wait_pane(f"Connected to 127.0.0.1:{port} over TLS (certificate verified)")
     alice.wait_status("#lobby (2 users)")
     assert "| TLS |" in alice.status()
+    alice.press("alt-1")
+    alice.wait_said(f"Connected to 127.0.0.1:{port} over TLS (certificate verified)")
+    alice.press("alt-2")
     alice.send_line("hello over tls")
     bob.expect(r"^:alice!\S+ PRIVMSG #lobby :hello over tls$")
     bob.send("PRIVMSG #lobby :hello in plain")
@@ -65,6 +67,7 @@ def test_a_pinned_fingerprint_is_the_only_trust_needed(tls_server, tls_files, sp
     _, port = tls_server.tls_address
     pin = ":".join(fingerprint(tls_files)[i:i + 2] for i in range(0, 64, 2))
     alice = spawn("alice", "--tls-fingerprint", pin, server=tls_server, port=port, cols=100)
+    alice.press("alt-1")
     alice.wait_pane("over TLS (pinned certificate)")
     wrong = "00" * 32
     bob = spawn("bob", "--tls-fingerprint", wrong, server=tls_server, port=port, wait=False)
@@ -76,6 +79,7 @@ def test_a_pinned_fingerprint_is_the_only_trust_needed(tls_server, tls_files, sp
 def test_no_verification_is_said_loudly(tls_server, tls_files, spawn) -> None:
     _, port = tls_server.tls_address
     alice = spawn("alice", "--tls-insecure", server=tls_server, port=port)
+    alice.press("alt-1")
     alice.wait_said("TLS certificate NOT VERIFIED (--tls-insecure): anyone between you and the server can "
                     "read and change this chat")
     pin = ":".join(fingerprint(tls_files)[i:i + 2] for i in range(0, 64, 2)).upper()
@@ -83,3 +87,17 @@ def test_no_verification_is_said_loudly(tls_server, tls_files, spawn) -> None:
     assert "TLS NOT VERIFIED" in alice.status()
     y = alice.row_of("NOT VERIFIED (--tls-insecure)")
     assert alice.cells(y)[len("HH:MM !!! ")].fg == "red"
+
+
+def test_a_client_certificate_is_presented(tls_server, tls_files, spawn, tmp_path) -> None:
+    """--tls-cert: the server sees our certificate (WHOIS shows its owner the fingerprint it keeps)."""
+    mine = tls_files.ca.issue_cert("alice@example.org")
+    cert = tmp_path / "alice.pem"
+    mine.private_key_and_cert_chain_pem.write_to_path(str(cert))
+    der = ssl.PEM_cert_to_DER_cert(mine.cert_chain_pems[0].bytes().decode())
+    _, port = tls_server.tls_address
+    alice = spawn("alice", "--tls-cert", str(cert), "--tls-ca", str(tls_files.cert.parent / "ca.pem"),
+                  server=tls_server, port=port)
+    alice.send_line("/whois alice")
+    alice.wait_said(f"has client certificate fingerprint {hashlib.sha256(der).hexdigest()}")
+

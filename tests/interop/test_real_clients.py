@@ -132,3 +132,38 @@ def test_weechat_joins_talks_kicks_and_sets_modes(plain_server, tmp_path):
     finally:
         watcher.close()
         term.close()
+
+
+@pytest.fixture
+def tls_server(server_factory, tmp_path):
+    from tests.support.tls import make_tls_files
+
+    files = make_tls_files(tmp_path)
+    return server_factory(*files.flags(), "--flood-burst", "50", "--no-sts")
+
+
+def test_irssi_and_weechat_chat_over_tls(tls_server, tmp_path):
+    """Both real clients register over TLS (a throwaway certificate they are told not to check) and talk."""
+    installed("irssi")
+    installed("weechat")
+    port = tls_server.tls_address[1]
+    irssi = Terminal(["irssi", f"--home={tmp_path / 'irssi'}", "-n", "irssitls"], rows=30, cols=100, name="irssi",
+                     env={"HOME": str(tmp_path)})
+    weechat = Terminal(["weechat", "-d", str(tmp_path / "weechat"), "-r",
+                        f"/server add local 127.0.0.1/{port} -ssl -ssl_verify=off -nicks=weetls;/connect local"],
+                       rows=30, cols=120, name="weechat", env={"HOME": str(tmp_path)})
+    try:
+        irssi.wait_text("[(status)]", timeout=20)
+        irssi.send_line(f"/connect -tls -notls_verify 127.0.0.1 {port}")
+        irssi.wait_text("Welcome to the geventchat", timeout=20)
+        weechat.wait_text(":#lobby(", timeout=20)
+        tls_server.wait_log(r"register \S+ weetls ")
+        irssi.send_line("/whois weetls")
+        irssi.wait_text("is using a secure connection", timeout=10)
+        irssi.send_line("/msg weetls hello over TLS")
+        weechat.wait_text("3.  irssitls", timeout=10)
+        weechat.send_line("/buffer irssitls")  # the private message opened a buffer of its own
+        weechat.wait_text("hello over TLS", timeout=10)
+    finally:
+        irssi.close()
+        weechat.close()

@@ -16,6 +16,11 @@ from tests.support.server import ServerProcess, start_server
 
 NODE_TIMEOUT = "1.5"  # short, so a kill -9 is noticed quickly
 RETRY_MAX = "0.3"
+HEARTBEAT = "0.2"
+UNREACHABLE = "0.6"
+FAST = ("--node-timeout", NODE_TIMEOUT, "--redis-retry-max", RETRY_MAX, "--heartbeat-interval", HEARTBEAT,
+        "--unreachable-after", UNREACHABLE, "--redis-command-timeout", "0.5", "--redis-poll", "0.2")
+"""Network timings short enough for a test to see faults healed in a second or two."""
 
 
 @pytest.fixture
@@ -38,9 +43,8 @@ def start_node(redis_server):
     started: list[ServerProcess] = []
 
     def start(name: str, *flags: str) -> ServerProcess:
-        node = start_server(
-            "--redis", redis_server.url, "--node-name", name, "--node-timeout", NODE_TIMEOUT,
-            "--redis-retry-max", RETRY_MAX, *flags, server_name=f"{name}.test")
+        node = start_server("--redis", redis_server.url, "--node-name", name, *FAST, *flags,
+                            server_name=f"{name}.test")
         node.wait_log(r"joined the network")
         started.append(node)
         return node

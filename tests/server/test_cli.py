@@ -55,7 +55,8 @@ def test_bin_chat_server_serves_a_session(tmp_path):
     motd = tmp_path / "motd"
     motd.write_text("welcome to the test\n")
     proc = subprocess.Popen([str(ROOT / "bin" / "chat-server"), "--host", "127.0.0.1", "--port", "0",
-                             "--server-name", "irc.bin", "--lobby", "#hall", "--motd-file", str(motd)],
+                             "--server-name", "irc.bin", "--lobby", "#hall", "--motd-file", str(motd),
+                             "--data-dir", str(tmp_path / "data")],
                             stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
     try:
         for line in proc.stderr:

@@ -1,13 +1,15 @@
 """A real redis-server on an ephemeral loopback port, for the network tests.
 
 Started fresh, with no persistence, in a temporary directory; `restart()`
-brings it back on the same port empty, as a crashed Redis would come back.
+brings it back on the same port empty, as a crashed Redis would come back;
+`pause()` and `resume()` freeze and thaw it.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -73,6 +75,15 @@ class RedisServer:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(5)
+
+    def pause(self) -> None:
+        """SIGSTOP: connections stay open, nothing is answered (a hung Redis)."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGCONT)
 
     def restart(self) -> None:
         """Come back on the same port, with no data."""

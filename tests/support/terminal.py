@@ -23,7 +23,9 @@ KEYS = {
     "home": b"\x1b[1~", "end": b"\x1b[4~", "delete": b"\x1b[3~",
     "pageup": b"\x1b[5~", "pagedown": b"\x1b[6~",
     "ctrl-a": b"\x01", "ctrl-e": b"\x05", "ctrl-u": b"\x15", "ctrl-k": b"\x0b", "ctrl-w": b"\x17",
-    "ctrl-c": b"\x03", "ctrl-z": b"\x1a", "escape": b"\x1b",
+    "ctrl-c": b"\x03", "ctrl-z": b"\x1a", "escape": b"\x1b", "ctrl-n": b"\x0e", "ctrl-p": b"\x10",
+    "alt-left": b"\x1b[1;3D", "alt-right": b"\x1b[1;3C",
+    **{f"alt-{digit}": b"\x1b" + str(digit).encode() for digit in range(10)},
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -11,7 +12,9 @@ from curses_client.cli import config_from_args, main
 from tests.support.spawn import free_port
 
 PURE = ["editor", "wrap", "state", "incoming", "commands", "session", "connection", "linemode", "termkeys",
-        "keys", "paste", "pacing", "statusbar", "refusal", "address", "tls", "config", "resolve", "termout"]
+        "keys", "paste", "pacing", "statusbar", "refusal", "address", "tls", "config", "resolve", "termout",
+        "scrollback", "windows", "backlog", "features", "handlers", "channels", "talk", "history", "accounts",
+        "sasl", "password"]
 
 
 @pytest.mark.parametrize("argv, says", [
@@ -33,6 +36,11 @@ PURE = ["editor", "wrap", "state", "incoming", "commands", "session", "connectio
     (["127.0.0.1", "alice", "A", "a", "--port", "http"], "not a port number"),
     (["127.0.0.1", "alice", "A", "a", "--port", "70000"], "port must be 1-65535"),
     (["127.0.0.1", "alice", "A", "a", "--room", "lobby"], "not a room name"),
+    (["h", "bob", "B", "b", "--tls-cert", "/nonexistent/me.pem"], "--tls-cert: no such file"),
+    (["h", "bob", "B", "b", "--tls-key", "/nonexistent/key.pem"], "--tls-key goes with --tls-cert"),
+    (["h", "bob", "B", "b", "--account", "9lives"], "not a valid account name"),
+    (["h", "bob", "B", "b", "--history-lines", "0"], "must be greater than 0"),
+    (["h", "bob", "B", "b", "--nicklist-cols", "-1"], "--nicklist-cols"),
 ])
 def test_bad_arguments(argv: list[str], says: str, capsys) -> None:
     assert main(argv) == 2
@@ -86,3 +94,36 @@ def test_the_flags_defaults_match_the_servers_flood_budget() -> None:
     config = config_from_args(["h", "a", "A", "a"])
     assert (config.send_burst, config.send_rate, config.paste_lines) == (10, 1.0, 5)
     assert not config.tls.enabled
+
+
+def test_a_certificate_that_cannot_be_used_is_a_usage_error(tmp_path, capsys) -> None:
+    bad = tmp_path / "not-a-cert.pem"
+    bad.write_text("hello\n")
+    assert main(["h", "bob", "B", "b", "--tls-cert", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "--tls-cert: not a usable certificate and key" in err and "Traceback" not in err
+
+
+def test_sasl_with_no_password_and_no_terminal_says_how_to_give_one() -> None:
+    env = {key: value for key, value in os.environ.items() if key != "CHAT_PASSWORD"}
+    run = subprocess.run([sys.executable, "-m", "curses_client", "127.0.0.1", "alice", "A", "a", "--sasl",
+                          "--plain"], capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL, env=env)
+    assert run.returncode == 2
+    assert run.stderr.strip() == ("chat-client: --sasl needs the password of alice: set CHAT_PASSWORD in the "
+                                  "environment (there is no terminal to ask on)")
+
+
+def test_the_password_comes_from_the_environment_and_leaves_it(monkeypatch) -> None:
+    from curses_client.password import read_password
+
+    monkeypatch.setenv("MY_IRC_PASSWORD", "hunter2")
+    assert read_password("MY_IRC_PASSWORD", "alice") == "hunter2"
+    assert "MY_IRC_PASSWORD" not in os.environ
+
+
+def test_sasl_flags() -> None:
+    assert config_from_args(["h", "a", "A", "a"]).sasl is None
+    assert config_from_args(["h", "a", "A", "a", "--sasl"]).sasl == "PLAIN"
+    config = config_from_args(["h", "a", "A", "a", "--account", "alicia"])
+    assert (config.sasl, config.account) == ("PLAIN", "alicia")
+    assert "password" not in repr(config).replace("password_env", "")

@@ -26,6 +26,7 @@ def texts(state: ChatState) -> list[str]:
 def fresh(phase: Phase = Phase.CONNECTED) -> ChatState:
     state = ChatState(nick="alice", server="127.0.0.1:6667")
     state.phase = phase
+    state.motd_done = phase is Phase.CONNECTED
     return state
 
 
@@ -55,13 +56,13 @@ def test_welcome_sets_nick_server_and_phase() -> None:
 
 def test_join_names_and_counts() -> None:
     state = joined()
-    assert state.room == "#lobby"
+    assert state.active.name == "#lobby" and state.active.joined
     assert state.nicks() == ["alice", "bob"]
     feed(state, ":carol!c@h JOIN #lobby")
-    assert len(state.members) == 3
+    assert len(state.active.members) == 3
     assert texts(state)[-1] == "carol (c@h) joined #lobby"
     feed(state, ":carol!c@h QUIT :gone fishing")
-    assert len(state.members) == 2
+    assert len(state.active.members) == 2
     assert texts(state)[-1] == "carol quit (gone fishing)"
 
 
@@ -84,8 +85,10 @@ def test_room_message_and_mention() -> None:
 def test_private_message_and_action() -> None:
     state = joined()
     feed(state, ":bob!b@h PRIVMSG alice :psst", ":bob!b@h PRIVMSG #lobby :\x01ACTION waves\x01")
-    private, action = list(state.scrollback)[-2:]
+    [private] = list(state.windows.find("bob").scrollback)
     assert private.kind is Kind.PRIVATE_IN and private.plain().endswith("[msg from bob] psst")
+    assert private.plain(query=True).endswith("<bob> psst")
+    action = list(state.scrollback)[-1]
     assert action.kind is Kind.ACTION and action.plain().endswith("* bob waves")
 
 
@@ -150,6 +153,18 @@ def test_formatting_codes_are_stripped() -> None:
     assert texts(state)[-1] == "bold red"
 
 
-@pytest.mark.parametrize("line", [":x 999", ":x 311 alice", "PRIVMSG", ":x JOIN", ":x 353", "NICK", ":x 317 a b"])
+@pytest.mark.parametrize("line", [
+    ":x 999", ":x 311 alice", "PRIVMSG", ":x JOIN", ":x 353", "NICK", ":x 317 a b", "BATCH", "BATCH +", "BATCH -zz",
+    "@batch=nope :x PRIVMSG #lobby :hi", ":x BATCH +a chathistory", ":x BATCH -a", "FAIL", "FAIL CHATHISTORY",
+    "AUTHENTICATE", "AUTHENTICATE +", ":x 900", ":x 904", ":x 903", "CAP", "CAP * LS", "CAP * ACK", "CAP * NEW",
+    ":x MODE", ":x MODE #lobby", ":x MODE #lobby +o", ":x MODE #lobby +ov-b", ":x KICK", ":x KICK #lobby",
+    ":x PART", ":x TOPIC", ":x 332", ":x 333 a #lobby", ":x 366", ":x INVITE", ":x 005 alice PREFIX=(ov)@",
+    ":x 005 alice CHANMODES= PREFIX= CHATHISTORY=x", ":x REGISTER", "@time=garbage;msgid= :b!b@h PRIVMSG #lobby :t",
+    ":alice!a@h PRIVMSG", ":b!b@h PRIVMSG @#lobby :to the ops", ":b!b@h NOTICE", ":b!b@h PRIVMSG alice :\x01",
+    ":x 324 alice", ":x 329 alice #lobby notanumber", ":x 341"])
 def test_short_or_odd_lines_never_raise(line: str) -> None:
     feed(joined(), line)
+    with_everything = joined()
+    with_everything.caps = {"batch", "draft/chathistory", "echo-message", "message-tags", "server-time", "sasl"}
+    feed(with_everything, ":x BATCH +h chathistory #lobby", line, "@batch=h " + line if not line.startswith("@")
+         else line, ":x BATCH -h", line)

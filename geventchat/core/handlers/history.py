@@ -145,8 +145,9 @@ def redact(ctx: Context, msg: Message) -> None:
     if not target.startswith("#") or casefold(target) not in chat.channels_of(session):
         raise Fail("REDACT", "INVALID_TARGET", target, f"You cannot delete messages from {target}")
     store = _store(ctx, "REDACT", target, msgid)
-    entry = _stored(lambda: store.find(msgid), "REDACT", "INTERNAL_ERROR", target, msgid)
-    if entry is None or entry.target != casefold(target) or entry.command not in ("PRIVMSG", "NOTICE", "TAGMSG"):
+    folded = casefold(target)
+    entry = _stored(lambda: store.find(folded, msgid), "REDACT", "INTERNAL_ERROR", target, msgid)
+    if entry is None or entry.command not in ("PRIVMSG", "NOTICE", "TAGMSG"):
         raise Fail("REDACT", "UNKNOWN_MSGID", target, msgid, "This message does not exist or is too old")
     own = entry.sender == session.uid or (user.account is not None and entry.account == user.account)
     operator = chat.is_operator(session)
@@ -156,7 +157,7 @@ def redact(ctx: Context, msg: Message) -> None:
     if not operator and ctx.now - entry.time > window:
         raise Fail("REDACT", "REDACT_WINDOW_EXPIRED", target, msgid, str(int(window)),
                    "You can no longer delete this message")
-    _stored(lambda: store.redact(msgid), "REDACT", "INTERNAL_ERROR", target, msgid)
+    _stored(lambda: store.redact(folded, msgid), "REDACT", "INTERNAL_ERROR", target, msgid)
     line = Message("REDACT", (target, msgid, *msg.params[2:3]), user.prefix)
     ctx.outbox.to_channel(casefold(target), line, ctx.now, sender=session, echo=True, needs=REDACTION)
 

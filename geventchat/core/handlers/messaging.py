@@ -110,6 +110,11 @@ def _relay(ctx: Context, msg: Message, notice: bool, tags_only: bool = False) ->
             if not notice:
                 ctx.reply(N.ERR_NOSUCHNICK, target, "No such nick/channel")
             continue
+        why = chat.registry.unreachable(recipient)
+        if why is not None:
+            if not notice:
+                _undeliverable(ctx, command, recipient.nick, why)
+            continue
         line = Message(command, (recipient.nick, *text), sender.prefix)
         # kept only between two accounts: only they can read it back
         kept = conversation(sender.account, recipient.account) if sender.account and recipient.account else None
@@ -117,6 +122,18 @@ def _relay(ctx: Context, msg: Message, notice: bool, tags_only: bool = False) ->
                            keep_as=kept)
         if recipient.away and not notice and not tags_only:
             ctx.reply(N.RPL_AWAY, recipient.nick, recipient.away)
+
+
+def _undeliverable(ctx: Context, command: str, nick: str, why: str) -> None:
+    """The target's server cannot be reached: say so, never drop the line in silence.
+
+    A standard reply to clients that asked for them, a server NOTICE to the others.
+    """
+    text = f"{nick} cannot be reached now ({why}): your message was not delivered"
+    if "standard-replies" in ctx.session.caps:
+        ctx.outbox.fail(ctx.session, command, "TARGET_UNREACHABLE", nick, text)
+    else:
+        ctx.send("NOTICE", ctx.session.name, text)
 
 
 def away(ctx: Context, msg: Message) -> None:
