@@ -232,6 +232,8 @@ def _measure(args: argparse.Namespace, checkouts: list[launcher.Checkout], tls: 
                                          args=c.args + ("--history-max-lines", str(2 * seeded.lines + 10**6)))
                      if c.name == ours else c for c in checkouts]
         on = next(c for c in checkouts if c.name == ours)
+        print(f"{ours} starts on a copy of that data directory, and also runs with --history-max-lines "
+              f"{on.args[-1]} (above what it holds, so no prune pass drops the filled lines)")
         hs = history.HistorySettings(queries=args.queries, limit=args.query_limit, load=fanout.FanoutSettings(
             clients=args.load_clients, senders=args.senders, rate=args.rate, workers=args.workers))
         launcher.raise_fd_limit(args.load_clients + 1000)
