@@ -299,11 +299,10 @@ class SqliteHistory:
             dropped += db.execute("DELETE FROM lines WHERE target = ? AND message IN (0, 1) AND time < ?",
                                   (target, oldest)).rowcount
         for target in touched:
-            dropped += db.execute(
-                "DELETE FROM lines WHERE target = ? AND seq <= (SELECT seq FROM lines WHERE target = ? "
-                "ORDER BY seq DESC LIMIT 1 OFFSET ?)",
-                (target, target, self.max_lines),
-            ).rowcount
+            extra = db.execute("SELECT COUNT(*) FROM lines WHERE target = ?", (target,)).fetchone()[0] - self.max_lines
+            if extra > 0:  # the oldest go: rows are numbered in the order they were written
+                dropped += db.execute("DELETE FROM lines WHERE seq IN (SELECT seq FROM lines WHERE target = ? "
+                                      "ORDER BY seq LIMIT ?)", (target, extra)).rowcount
         db.commit()
         return dropped
 
