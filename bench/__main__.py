@@ -1,15 +1,16 @@
-"""bin/bench fanout|connect|churn: measure geventchat (or --connect any IRC server) against the bare relay."""
+"""bin/bench fanout|connect|churn|history: measure geventchat (or --connect any IRC server) against the bare relay."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import shlex
+import os
 import sys
 import tempfile
+from pathlib import Path
 from typing import Any, Callable
 
-from . import churn, connect, fanout, launcher, procstat, report
+from . import churn, connect, fanout, history, launcher, procstat, report, seed, setups
 
 REFERENCE = "relay"
 COMPARED = (("geventchat", "relay"), ("server", "relay"), ("geventchat", "baseline"),
@@ -18,10 +19,16 @@ COMPARED = (("geventchat", "relay"), ("server", "relay"), ("geventchat", "baseli
 Starter = Callable[[], launcher.Server]
 
 
+class Parser(argparse.ArgumentParser):
+    """Bad input is one line on stderr (status 2), not the usage text and then the error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"bench: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="bench", description=__doc__,
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("scenario", choices=("fanout", "connect", "churn"))
+    p = Parser(prog="bench", description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("scenario", choices=("fanout", "connect", "churn", "history"))
     p.add_argument("--connect", metavar="HOST:PORT", help="measure this running server (loopback) instead of geventchat")
     p.add_argument("--server-pid", type=_pids, default=[], metavar="PID[,PID...]",
                    help="pids of the --connect server (all its processes, summed), for its CPU and RSS")
@@ -34,6 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline-args", metavar="ARGS", default="",
                    help="more flags for the --baseline checkout's geventchat (e.g. the same --redis URL with "
                         "another --network, to compare two revisions of the network mode in one run)")
+    p.add_argument("--variant", metavar="NAME=FLAGS", action="append", type=setups.variant, default=[],
+                   help="also measure this checkout's geventchat with FLAGS added, in the tables as NAME, with "
+                        "ratios NAME/geventchat (e.g. metrics=\"--metrics-port 0\"); repeatable")
+    p.add_argument("--websocket", action="store_true",
+                   help="also measure geventchat with its clients speaking IRC over WebSocket to its web "
+                        "listener; ratios geventchat-ws/geventchat")
+    p.add_argument("--channels", type=int, metavar="N",
+                   help="fanout: also measure geventchat with --lobby none and its clients (senders too) spread "
+                        "over N channels; ratios geventchat-Nch/geventchat")
     p.add_argument("--tls", action="store_true",
                    help="also measure geventchat with its clients on TLS (a throwaway certificate); "
                         "ratios TLS/plain")
@@ -50,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cycles", type=int, default=20_000, help="churn: connect/QUIT cycles")
     p.add_argument("--rounds", type=int, default=10, help="churn: rounds (RSS read after each)")
     p.add_argument("--concurrency", type=int, default=100, help="churn: cycles in flight")
+    p.add_argument("--history-lines", type=int, default=1_000_000,
+                   help="history: lines in the lobby's history before the server starts")
+    p.add_argument("--queries", type=int, default=300, help="history: CHATHISTORY requests of each kind")
+    p.add_argument("--query-limit", type=int, default=100, help="history: lines each request asks for")
+    p.add_argument("--load-clients", type=int, default=100,
+                   help="history: clients in the lobby while the requests run; they talk at the fanout's paced rate")
     return p
 
 
@@ -62,7 +84,7 @@ def _pids(text: str) -> list[int]:
 
 def _servers(args: argparse.Namespace, cpus: set[int], max_clients: int, extra: tuple[str, ...],
              checkouts: list[launcher.Checkout], tls: launcher.TlsSetup | None) -> list[Starter]:
-    """How to start each server this invocation measures, in table order: relay, baseline, ours."""
+    """How to start each server this invocation measures, in table order: relay, baseline, ours, variants."""
     starters: list[Starter] = []
     if not args.no_relay:
         starters.append(lambda: launcher.start_relay(cpus))
@@ -71,7 +93,7 @@ def _servers(args: argparse.Namespace, cpus: set[int], max_clients: int, extra: 
         return starters
     for checkout in checkouts:
         starters.append(lambda c=checkout: launcher.start_geventchat(cpus, max_clients, extra, c))
-        if tls is not None and "--tls-port" in checkout.flags:
+        if tls is not None and "--tls-port" in checkout.flags and checkout.versus is None:
             starters.append(lambda c=checkout: launcher.start_geventchat(cpus, max_clients, extra, c, tls))
     return starters
 
@@ -96,38 +118,54 @@ def _runs(starters: list[Starter], job: Callable[[launcher.Server], dict[str, An
     return [report.median_run(runs) for runs in results]
 
 
+PAIRS: list[tuple[str, str]] = []
+"""This invocation's ratios besides COMPARED: each variant to what it varies (set by main)."""
+
+
 def _ratios(runs: list[dict[str, Any]]) -> list[tuple[str, str]]:
     names = {r["server"] for r in runs}
-    return [(mine, theirs) for mine, theirs in COMPARED if mine in names and theirs in names]
+    return [(mine, theirs) for mine, theirs in [*COMPARED, *PAIRS] if mine in names and theirs in names]
 
 
-def _checkouts(args: argparse.Namespace) -> list[launcher.Checkout]:
-    """The geventchat checkouts to run: the baseline first (if any), then this one."""
-    if args.connect:
-        return []
-    checkouts = [launcher.this_checkout()]
-    if args.server_args:
-        checkouts[0] = dataclasses.replace(checkouts[0], args=tuple(shlex.split(args.server_args)))
-    if args.baseline:
-        baseline = launcher.Checkout.load(args.baseline, "baseline")
-        checkouts.insert(0, dataclasses.replace(baseline, args=tuple(shlex.split(args.baseline_args))))
-    return checkouts
+def _sizes(args: argparse.Namespace) -> list[int]:
+    """--clients as room sizes; ValueError (one line) for what cannot be measured."""
+    try:
+        sizes = [int(x) for x in (args.clients or "100,1000").split(",")]
+    except ValueError:
+        raise ValueError(f"--clients takes room sizes separated by commas, not {args.clients!r}") from None
+    smallest = 2 * (args.channels or 1)
+    if any(size < smallest for size in sizes):
+        raise ValueError(f"--clients {args.clients}: each room needs at least 2 clients"
+                         + (f", so {smallest} for --channels {args.channels}" if args.channels else ""))
+    return sizes
+
+
+def _check_history(args: argparse.Namespace) -> None:
+    if args.history_lines < args.query_limit + 1 or args.queries < 1 or args.query_limit < 1:
+        raise ValueError(f"history: --history-lines ({args.history_lines}) must exceed --query-limit "
+                         f"({args.query_limit}), and --queries and --query-limit be at least 1")
+    if args.load_clients < 2:
+        raise ValueError(f"history: --load-clients must be at least 2, not {args.load_clients}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.connect and (args.baseline or args.tls or args.server_args):
-        parser.error("--baseline, --tls and --server-args start geventchat here; they do not go with --connect")
-    if args.baseline_args and not args.baseline:
-        parser.error("--baseline-args are flags for the --baseline checkout: give --baseline PATH too")
-    checkouts = _checkouts(args)  # a bad --baseline is one error line before anything runs
-    with tempfile.TemporaryDirectory(prefix="bench-tls-") as folder:
+    # bad flags are one error line before anything runs
+    setups.check(args)
+    if args.scenario in ("fanout", "history"):
+        _sizes(args)
+    if args.scenario == "history":
+        _check_history(args)
+    checkouts = setups.checkouts(args)
+    PAIRS[:] = setups.pairs(checkouts)
+    with tempfile.TemporaryDirectory(prefix="bench-files-") as folder:
         tls = launcher.TlsSetup.make(folder) if args.tls else None
-        return _measure(args, checkouts, tls)
+        return _measure(args, checkouts, tls, folder)
 
 
-def _measure(args: argparse.Namespace, checkouts: list[launcher.Checkout], tls: launcher.TlsSetup | None) -> int:
+def _measure(args: argparse.Namespace, checkouts: list[launcher.Checkout], tls: launcher.TlsSetup | None,
+             folder: str) -> int:
     server_cpus, gen_cpus = procstat.cpu_split()
     procstat.pin(0, gen_cpus)
     info = report.machine()
@@ -145,6 +183,12 @@ def _measure(args: argparse.Namespace, checkouts: list[launcher.Checkout], tls: 
     for checkout in checkouts:
         if checkout.args:
             print(f"{checkout.name} also runs with {' '.join(checkout.args)}")
+        if checkout.websocket:
+            print(f"{checkout.name}: its clients speak IRC over WebSocket (text.ircv3.net, masked frames) to its "
+                  "web listener")
+        if checkout.channels:
+            print(f"{checkout.name}: its clients JOIN #chan0..#chan{checkout.channels - 1} one after another, "
+                  "the senders too")
         if checkout.name != "geventchat":
             missing = checkout.limits()[1]
             print(f"{checkout.name} is the geventchat in {checkout.root}, run by {sys.executable}"
@@ -163,19 +207,52 @@ def _measure(args: argparse.Namespace, checkouts: list[launcher.Checkout], tls: 
     def servers(max_clients: int, extra: tuple[str, ...] = ()) -> list[Starter]:
         return _servers(args, server_cpus, max_clients, extra, checkouts, tls)
 
-    if args.scenario == "fanout":
-        sizes = [int(x) for x in (args.clients or "100,1000").split(",")]
+    def fanouts(configs: list[launcher.Checkout]) -> None:
+        sizes = _sizes(args)
         launcher.raise_fd_limit(max(sizes) + 1000)
         for size in sizes:
             s = fanout.FanoutSettings(clients=size, senders=args.senders, rate=args.rate,
                                       paced_seconds=args.paced_seconds, flat_deliveries=args.flat_deliveries,
                                       workers=args.workers, join=args.join)
-            runs = _runs(servers(size + 100), lambda srv: fanout.run(srv, s, gen_cpus), args.repeat)
+            runs = _runs(_servers(args, server_cpus, size + 100, (), configs, tls),
+                         lambda srv: fanout.run(srv, dataclasses.replace(s, channels=srv.channels), gen_cpus),
+                         args.repeat)
             out["runs"].extend(runs)
             print()
             print(report.table(f"fanout, {size} clients, {min(size, args.senders)} senders", report.FANOUT_ROWS,
                                runs, _ratios(runs)))
             headlines.append(_fanout_headline(runs, size, ours))
+
+    if args.scenario == "fanout":
+        fanouts(checkouts)
+    elif args.scenario == "history":
+        seeded = _seed(args, os.path.join(folder, "seed"))
+        out["seed"] = seeded.as_dict()
+        checkouts = [dataclasses.replace(c, seed=str(seeded.folder),
+                                         args=c.args + ("--history-max-lines", str(2 * seeded.lines + 10**6)))
+                     if c.name == ours else c for c in checkouts]
+        on = next(c for c in checkouts if c.name == ours)
+        print(f"{ours} starts on a copy of that data directory, and also runs with --history-max-lines "
+              f"{on.args[-1]} (above what it holds, so no prune pass drops the filled lines)")
+        hs = history.HistorySettings(queries=args.queries, limit=args.query_limit, load=fanout.FanoutSettings(
+            clients=args.load_clients, senders=args.senders, rate=args.rate, workers=args.workers))
+        launcher.raise_fd_limit(args.load_clients + 1000)
+        runs = _runs([lambda: launcher.start_geventchat(server_cpus, args.load_clients + 100, (), on)],
+                     lambda srv: history.latency(srv, hs, seeded, gen_cpus), args.repeat)
+        out["history"] = runs
+        load = hs.load
+        print()
+        print(report.table(f"history, CHATHISTORY over {seeded.lines:,} stored lines while {load.clients} clients "
+                           f"in #lobby talk ({min(load.senders, load.clients)} senders)",
+                           history.rows(args.query_limit), runs, []))
+        fanouts(checkouts)
+        mine = runs[0]
+        headlines.insert(0, f"headline: history {seeded.lines:,} lines: CHATHISTORY LATEST * {args.query_limit} "
+                            f"p99 {_num(mine['latest']['p99_ms'], '.2f')} ms (p50 "
+                            f"{_num(mine['latest']['p50_ms'], '.2f')}), BEFORE msgid {args.query_limit} p99 "
+                            f"{_num(mine['before']['p99_ms'], '.2f')} ms (p50 {_num(mine['before']['p50_ms'], '.2f')})"
+                            f" with {load.clients} clients talking; {seeded.bytes_per_line:.0f} bytes on disk "
+                            f"per stored line")
     elif args.scenario == "connect":
         count = int(args.clients or 10_000)
         launcher.raise_fd_limit(count + 1000)
@@ -221,6 +298,19 @@ def _measure(args: argparse.Namespace, checkouts: list[launcher.Checkout], tls: 
     return 0
 
 
+def _seed(args: argparse.Namespace, folder: str) -> seed.Seeded:
+    """The filled data directory every history-keeping server of this run starts from."""
+    print(f"\nfilling #lobby's history with {args.history_lines:,} lines ...", flush=True)
+    seeded = seed.fill(Path(folder), args.history_lines, samples=args.queries, depth=args.query_limit,
+                       max_lines=2 * args.history_lines + 10**6)
+    print(f"history: {seeded.lines:,} lines stored in #lobby before the server starts (written in "
+          f"{seeded.seconds:.1f} s through the server's SqliteHistory); {seeded.disk_bytes:,} bytes on disk after "
+          f"a checkpoint: {seeded.bytes_per_line:.1f} bytes per stored line, for lines of "
+          f"{seeded.line_bytes:.1f} bytes on average as relayed; one prune pass (nothing to drop) took "
+          f"{seeded.prune_seconds * 1000:.0f} ms")
+    return seeded
+
+
 def _num(value: float | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
@@ -239,8 +329,9 @@ def _versus(runs: list[dict[str, Any]], ours: str, get: Callable[[dict[str, Any]
         if numerator == ours:
             label, value, base = theirs, mine, get(named[theirs])
             shown = base
-        elif theirs == ours and numerator == ours + "-tls":
-            label, value, base = "over TLS", get(named[numerator]), mine
+        elif theirs == ours:  # a variant of ours: over TLS, over WebSocket, in channels, --variant
+            label = "over TLS" if numerator == ours + "-tls" else numerator
+            value, base = get(named[numerator]), mine
             shown = value
         else:
             continue

@@ -25,7 +25,7 @@ def run(server: Server, s: ChurnSettings, gen_cpus: set[int]) -> dict[str, Any]:
     completed = failed = 0
     started = time.monotonic()
     cpu = server.cpu()
-    with Pool(server.host, server.port, workers, gen_cpus, server.tls) as pool:
+    with Pool(server.host, server.port, workers, gen_cpus, server.tls, server.websocket) as pool:
         for cycles in per_round:
             results = pool.run("churn", [
                 {"cycles": n, "concurrency": max(1, c), "prefix": "q"}

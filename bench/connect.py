@@ -24,11 +24,12 @@ def run(server: Server, s: ConnectSettings, gen_cpus: set[int]) -> dict[str, Any
     workers = max(1, min(s.workers, s.clients))
     time.sleep(0.2)
     rss_before = server.rss()
-    with Pool(server.host, server.port, workers, gen_cpus, server.tls) as pool:
+    with Pool(server.host, server.port, workers, gen_cpus, server.tls, server.websocket) as pool:
         ramp = measure(pool, server, "connect", [
             {"count": n, "prefix": "c", "pending": s.pending, "join": s.join} for n in split(s.clients, workers)])
         registered = ramp.total("registered")
-        settle = measure(pool, server, "sync", [{"token": "sync-connect", "send": i == 0} for i in range(workers)])
+        settle = measure(pool, server, "sync",
+                         [{"token": "sync-connect", "senders": int(i == 0)} for i in range(workers)])
         joins = settle.total("joins")
         rss_ramped = server.rss()
         idle = measure(pool, server, "idle", {"seconds": s.idle})

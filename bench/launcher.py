@@ -5,7 +5,9 @@ Starting a child server (argv, the stderr drain, waiting until it listens,
 stop) is tests/support/spawn.py, shared with the tests; this module adds
 what a measurement needs: limits raised, the process pinned to its CPU, the
 code of another checkout (--baseline), a TLS listener with a throwaway
-certificate (--tls).
+certificate (--tls), the web listener for clients over WebSocket
+(--websocket), a data directory that starts with a filled history (bin/bench
+history), and how the clients are to use the server (channels to JOIN).
 """
 
 from __future__ import annotations
@@ -61,6 +63,8 @@ class Server:
     also: tuple[int, ...] = ()  # more processes of the same server (workers, its Redis): summed
     tls: ssl.SSLContext | None = None  # the clients speak TLS, trusting what this context trusts
     data_dir: str | None = None  # a throwaway --data-dir, removed once the server has stopped
+    websocket: bool = False  # the port is the web listener's: the clients speak IRC over WebSocket
+    channels: int = 0  # the clients spread over this many channels (0: the lobby)
 
     @property
     def pids(self) -> tuple[int, ...]:
@@ -94,7 +98,11 @@ class Checkout:
     root: str
     name: str  # the server's name in the tables
     flags: frozenset[str]  # what its --help lists
-    args: tuple[str, ...] = ()  # more flags for this server (bin/bench --server-args)
+    args: tuple[str, ...] = ()  # more flags for this server (bin/bench --server-args, --variant)
+    versus: str | None = None  # the server this one is a variant of: the tables show name/versus
+    websocket: bool = False  # measured through its web listener, clients over WebSocket
+    channels: int = 0  # its clients spread over this many channels (with --lobby none in args)
+    seed: str | None = None  # a data directory each run starts from (a copy of its files)
 
     @classmethod
     def load(cls, root: str, name: str) -> Checkout:
@@ -115,6 +123,11 @@ class Checkout:
         if "--port" not in flags:
             raise ValueError(f"{root}: `python -m geventchat --help` lists no --port:\n{usage}{run.stderr}")
         return cls(root, name, flags)
+
+    def unknown(self, args: tuple[str, ...]) -> list[str]:
+        """The flags among `args` that this checkout's --help does not list."""
+        names = [arg.partition("=")[0] for arg in args if arg.startswith("--")]
+        return [name for name in names if name not in self.flags]
 
     def limits(self) -> tuple[list[str], list[str]]:
         """(the bench's limit flags this checkout knows, as argv; the names of those it does not)."""
@@ -140,8 +153,17 @@ def start_geventchat(cpus: set[int], max_clients: int, extra: tuple[str, ...] = 
     if "--data-dir" in checkout.flags and "--data-dir" not in checkout.args:
         data_dir = tempfile.mkdtemp(prefix="bench-data-")  # history and the like: never the user's own
         argv += ["--data-dir", data_dir]
+        if checkout.seed is not None:
+            _copy_seed(checkout.seed, data_dir)
     ports = [port]
     name = checkout.name
+    if checkout.websocket:
+        if tls is not None:
+            raise ValueError("the bench's WebSocket clients speak plain ws://, not over TLS")
+        if "--web-port" not in checkout.flags:
+            raise ValueError(f"{checkout.root}: this geventchat has no web listener (no --web-port)")
+        ports.append(free_port())
+        argv += ["--web-port", str(ports[-1]), "--web-host", "127.0.0.1"]
     if tls is not None:
         if "--tls-port" not in checkout.flags:
             raise ValueError(f"{checkout.root}: this geventchat has no TLS listener (no --tls-port)")
@@ -152,13 +174,25 @@ def start_geventchat(cpus: set[int], max_clients: int, extra: tuple[str, ...] = 
     # cwd: `python -m` puts the working directory first on sys.path, before PYTHONPATH
     child = Spawned(argv, name=name, pythonpath=[checkout.root], cwd=checkout.root, keep_lines=50)
     server = Server(name, "127.0.0.1", ports[-1], child.pid, child, procstat.pin(child.pid, cpus),
-                    tls=tls.client if tls is not None else None, data_dir=data_dir)
+                    tls=tls.client if tls is not None else None, data_dir=data_dir,
+                    websocket=checkout.websocket, channels=checkout.channels)
     try:
         child.wait_accepting(ports)
     except RuntimeError:
         server.stop()
         raise
     return server
+
+
+def _copy_seed(seed: str, data_dir: str) -> None:
+    """The seed's files into the data directory, on disk before the server starts: otherwise the
+    server's first fdatasync would write back the whole copy, and its first answers would wait for it."""
+    for entry in os.scandir(seed):
+        if entry.is_file():
+            target = os.path.join(data_dir, entry.name)
+            shutil.copyfile(entry.path, target)
+            with open(target, "rb") as copied:
+                os.fsync(copied.fileno())
 
 
 def start_relay(cpus: set[int]) -> Server:

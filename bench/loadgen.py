@@ -10,7 +10,13 @@ With TLS (`bin/bench --tls`) the same clients speak TLS over the same
 non-blocking sockets: the handshake advances on socket events, a read
 drains what OpenSSL has decrypted (`pending()`), and a write that OpenSSL
 could not finish (want-write, or want-read) is retried with the same bytes
-once the socket is ready.
+once the socket is ready. With WebSocket (`--websocket`) they open the web
+listener's upgrade first, send each line as a masked frame and count lines
+in the server's frames (wsclient.py).
+
+A client may be given a channel to JOIN after 001 (`--channels`, `--join`):
+it counts as ready once the server has echoed its JOIN, so a barrier that
+follows cannot overtake a JOIN still in flight.
 """
 
 from __future__ import annotations
@@ -26,11 +32,13 @@ from array import array
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from . import procstat
+from . import procstat, wsclient
 
 RECV_SIZE = 65536  # under glibc's mmap threshold: no mmap/munmap per recv
 IN, OUT = select.EPOLLIN, select.EPOLLOUT
-CONNECTING, REGISTERING, READY, QUITTING, CLOSED, HANDSHAKING = range(6)
+CONNECTING, REGISTERING, READY, QUITTING, CLOSED, HANDSHAKING, UPGRADING, JOINING = range(8)
+JOIN_REFUSED = frozenset({b"403", b"405", b"471", b"473", b"474", b"475", b"476", b"477"})
+"""Numerics that answer a JOIN with no: the client has failed, rather than waiting out the timeout."""
 QUIET = 30.0
 """Seconds with nothing arriving after which a phase's missing lines count as lost. Long: on a
 shared machine a starved server may take seconds for one turn of its loop (each reader relays
@@ -45,14 +53,17 @@ monotonic = time.monotonic
 class Client:
     """One IRC connection as the generator sees it: counters, no parsed state."""
 
-    __slots__ = ("sock", "fd", "nick", "state", "partial", "out", "hits", "probe", "synced", "ponged", "retry")
+    __slots__ = ("sock", "fd", "nick", "room", "target", "state", "partial", "out", "hits", "probe", "synced",
+                 "ponged", "retry")
 
-    def __init__(self, sock: socket.socket, nick: bytes, probe: bool) -> None:
+    def __init__(self, sock: socket.socket, nick: bytes, probe: bool, room: bytes | None = None) -> None:
         self.sock = sock
         self.fd = sock.fileno()
         self.nick = nick
+        self.room = room  # the channel to JOIN after 001; None: the server puts it in the lobby
+        self.target = room or b"#lobby"  # where it talks
         self.state = CONNECTING
-        self.partial = b""
+        self.partial = b""  # a line (TCP) or a frame (WebSocket) not yet whole
         self.out = bytearray()
         self.hits = 0  # phase messages received
         self.probe = probe
@@ -64,13 +75,21 @@ class Client:
 class Worker:
     """One process's share of the clients and the loop that drives them."""
 
-    def __init__(self, index: int, host: str, port: int, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(self, index: int, host: str, port: int, tls: ssl.SSLContext | None = None,
+                 websocket: bool = False) -> None:
         self.index = index
         self.address = (host, port)
         self.tls = tls
+        self.websocket = websocket
+        if tls is not None and websocket:
+            raise ValueError("the generator speaks WebSocket over plain TCP only")
         if tls is not None:
             self._send = self._send_tls
             self._read = self._read_tls
+        if websocket:
+            self._send = self._send_ws
+            self._whole = wsclient.whole
+            self._lines = self._ws_lines
         self.ep = select.epoll()
         self.clients: dict[int, Client] = {}  # fd -> client, every open socket
         self.lobby: list[Client] = []  # registered clients kept for fanout/connect
@@ -90,7 +109,7 @@ class Worker:
         self.serial = 0
 
     # --- sockets ----------------------------------------------------------
-    def _open(self, nick: bytes, probe: bool = False) -> Client | None:
+    def _open(self, nick: bytes, probe: bool = False, room: bytes | None = None) -> Client | None:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setblocking(False)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -99,7 +118,7 @@ class Worker:
             sock.close()
             self.failed += 1
             return None
-        client = Client(sock, nick, probe)
+        client = Client(sock, nick, probe, room)
         self.clients[client.fd] = client
         self.ep.register(client.fd, IN | OUT)
         return client
@@ -149,6 +168,11 @@ class Worker:
                 client.state = HANDSHAKING
                 self._handshake(client)
                 return
+            if self.websocket:
+                client.state = UPGRADING
+                self.ep.modify(client.fd, IN)
+                Worker._send(self, client, wsclient.upgrade_request(*self.address))
+                return
             client.state = REGISTERING
             self.ep.modify(client.fd, IN)
             self._register(client)
@@ -173,6 +197,35 @@ class Worker:
     def _register(self, client: Client) -> None:
         nick = client.nick
         self._send(client, b"NICK %s\r\nUSER %s 0 * :bench client\r\n" % (nick, nick))
+
+    # --- WebSocket ---------------------------------------------------------------
+    def _send_ws(self, client: Client, data: bytes) -> None:
+        Worker._send(self, client, wsclient.frame_lines(data))
+
+    def _upgraded(self, client: Client) -> None:
+        """Read the answer to the upgrade; on 101 the client registers over frames."""
+        data = Worker._read(self, client)
+        if data is None:
+            return
+        if not data:
+            self._close(client)
+            return
+        accepted, rest = wsclient.upgrade_answer(client.partial + data)
+        if accepted is None:
+            client.partial = rest
+            return
+        if not accepted:
+            self._close(client)
+            return
+        client.partial = rest  # frames already here (the server says nothing before NICK, so none)
+        client.state = REGISTERING
+        self._register(client)
+
+    @staticmethod
+    def _ws_lines(data: bytes) -> bytes:
+        """Whole frames -> their lines, one per `\n`, for the few readers that look at lines."""
+        lines, _ = wsclient.read_frames(data)
+        return b"\n".join(lines) + b"\n" if lines else b""
 
     # --- TLS ------------------------------------------------------------------
     def _handshake(self, client: Client) -> None:
@@ -256,6 +309,16 @@ class Worker:
         return b"".join(chunks) if chunks else None
 
     # --- reading ----------------------------------------------------------------
+    @staticmethod
+    def _whole(data: bytes) -> int:
+        """Where the last whole line ends (WebSocket: the last whole frame)."""
+        return data.rfind(b"\n") + 1
+
+    @staticmethod
+    def _lines(data: bytes) -> bytes:
+        """Whole lines as lines (WebSocket: frames turned into lines)."""
+        return data
+
     def _read(self, client: Client) -> bytes | None:
         """What arrived (b"" once the peer has closed, or on an error); None when nothing is there now."""
         try:
@@ -266,8 +329,12 @@ class Worker:
             return b""
 
     def _on_readable(self, client: Client) -> None:
-        if client.state == HANDSHAKING:
+        state = client.state
+        if state == HANDSHAKING:
             self._handshake(client)
+            return
+        if state == UPGRADING:
+            self._upgraded(client)
             return
         data = self._read(client)
         if data is None:
@@ -277,12 +344,12 @@ class Worker:
             return
         if client.partial:
             data = client.partial + data
-        end = data.rfind(b"\n") + 1
+        end = self._whole(data)
         client.partial = data[end:]
         if not end:
             return
-        if client.state == REGISTERING:
-            self._registering(client, data[:end])
+        if state == REGISTERING or state == JOINING:
+            self._registering(client, self._lines(data[:end]))
             return
         marker = self.marker
         if marker is not None:
@@ -295,26 +362,42 @@ class Worker:
         if self.count_joins:
             self.joins += data.count(b" JOIN ", 0, end)
         if data.find(b"PING ", 0, end) >= 0:
-            self._answer_pings(client, data[:end])
+            self._answer_pings(client, self._lines(data[:end]))
         if self.sync is not None and not client.synced and data.find(self.sync, 0, end) >= 0:
             client.synced = True
         if self.want_pongs and not client.ponged and data.find(b" PONG ", 0, end) >= 0:
             client.ponged = True
 
     def _registering(self, client: Client, data: bytes) -> None:
-        """Read lines until 001; answer PINGs some servers send before it."""
+        """Read lines until 001 (and, with a channel to join, until the server echoes the JOIN);
+        answer PINGs some servers send before it."""
         for line in data.split(b"\n"):
-            if client.state == REGISTERING:
+            state = client.state
+            if state == REGISTERING or state == JOINING:
                 words = line.split(b" ", 2)
                 if words[0] == b"PING" or (len(words) > 1 and words[1] == b"PING"):
                     self._answer_pings(client, line)
-                elif len(words) > 1 and words[1] == b"001":
-                    client.state = READY
-                    self.registered += 1
-                    if self.on_ready is not None:
-                        self.on_ready(client)
+                    continue
+            if state == REGISTERING:
+                if len(words) > 1 and words[1] == b"001":
+                    if client.room is None:
+                        self._ready(client)
+                    else:
+                        client.state = JOINING
+                        self._send(client, b"JOIN %s\r\n" % client.room)
             elif b" JOIN " in line:
                 self.joins += 1
+                if state == JOINING and line.startswith(b":%s!" % client.nick):
+                    self._ready(client)
+            elif state == JOINING and len(words) > 1 and words[1] in JOIN_REFUSED:
+                self._close(client)
+                return
+
+    def _ready(self, client: Client) -> None:
+        client.state = READY
+        self.registered += 1
+        if self.on_ready is not None:
+            self.on_ready(client)
 
     def _answer_pings(self, client: Client, data: bytes) -> None:
         for line in data.split(b"\n"):
@@ -372,9 +455,16 @@ class Worker:
 
     # --- commands -----------------------------------------------------------
     def cmd_connect(self, count: int, prefix: str, probes: int = 0, pending: int = 200,
-                    timeout: float = 120.0, join: bool = False) -> dict[str, Any]:
-        """Open `count` clients (at most `pending` registering at once) and register them."""
-        self.on_ready = (lambda c: self._send(c, b"JOIN #lobby\r\n")) if join else None
+                    timeout: float = 120.0, join: bool = False, channels: int = 0, stride: int = 1
+                    ) -> dict[str, Any]:
+        """Open `count` clients (at most `pending` registering at once) and register them.
+
+        With `channels`, the client this worker opens j-th is client
+        `j * stride + index` of all workers, and JOINs `#chanK`, K that number
+        modulo `channels`: consecutive clients, and so the senders (the first
+        few of each worker), land in different channels. With `join` (and no
+        `channels`) every client JOINs #lobby itself.
+        """
         start_reg, start_fail = self.registered, self.failed
         opened = 0
         new: list[Client] = []
@@ -386,7 +476,9 @@ class Worker:
             nonlocal opened
             while opened < count and opened - progress() < pending:
                 nick = b"%s%dx%d" % (prefix.encode(), self.index, opened)
-                client = self._open(nick, probe=opened >= count - probes)
+                room = (b"#chan%d" % ((opened * stride + self.index) % channels) if channels
+                        else b"#lobby" if join else None)
+                client = self._open(nick, probe=opened >= count - probes, room=room)
                 opened += 1
                 if client is not None:
                     new.append(client)
@@ -396,11 +488,11 @@ class Worker:
         self._loop(lambda: opened >= count and progress() >= count, started + timeout, tick)
         ready = [c for c in new if c.state == READY]
         self.lobby.extend(ready)
-        self.on_ready = None
         return {"registered": len(ready), "failed": count - len(ready), "seconds": monotonic() - started}
 
-    def cmd_sync(self, token: str, send: bool, timeout: float = 120.0) -> dict[str, Any]:
-        """A barrier: one client says `token` to the room; wait until every other one has it.
+    def cmd_sync(self, token: str, senders: int, timeout: float = 120.0) -> dict[str, Any]:
+        """A barrier: the first `senders` clients say `token` where they talk (one per channel, over
+        all workers); wait until every other one has it.
 
         Lines reach each client in order, so once a client has the token it has
         everything the server queued for it before (JOIN storms included).
@@ -409,37 +501,38 @@ class Worker:
         members = [c for c in self.lobby if c.state == READY]
         for client in members:
             client.synced = False
-        if send and members:
-            members[0].synced = True
-            self._send(members[0], b"PRIVMSG #lobby :%s\r\n" % self.sync)
+        for client in members[:senders]:
+            client.synced = True
+            self._send(client, b"PRIVMSG %s :%s\r\n" % (client.target, self.sync))
         started = monotonic()
         ok = self._loop(lambda: all(c.synced or c.state != READY for c in members), started + timeout)
         self.sync = None
         return {"synced": sum(c.synced for c in members), "members": len(members), "ok": ok,
                 "joins": self.joins, "seconds": monotonic() - started}
 
-    def cmd_phase(self, tag: str, senders: int, per_sender: int, total: int, rate: float | None,
+    def cmd_phase(self, tag: str, senders: int, per_sender: int, totals: dict[str, int], rate: float | None,
                   pad: int = 16, timeout: float = 60.0, quiet: float = QUIET) -> dict[str, Any]:
-        """Senders send `per_sender` messages each (paced at `rate` msg/s, or flat out when None);
-        every registered client expects all `total` messages of the phase but its own."""
+        """Senders send `per_sender` messages each where they talk (paced at `rate` msg/s, or flat out
+        when None); every registered client expects all the phase's messages to its channel
+        (`totals`, by channel, over all workers) but its own."""
         members = [c for c in self.lobby if c.state == READY]
         talkers = members[:senders]
         marker = b" :%s " % tag.encode()
         for client in members:
             client.hits = 0
-        expected = sum(total - (per_sender if c in talkers else 0) for c in members)
+        expected = sum(totals.get(c.target.decode(), 0) - (per_sender if c in talkers else 0) for c in members)
         self.marker, self.received, self.latencies = marker, 0, array("q")
         self.count_joins = False
         lost_before = self.lost
         filler = b"x" * pad
-        body = b"PRIVMSG #lobby :%s %%d %%s %s\r\n" % (tag.encode(), filler)
+        body = b"PRIVMSG %%s :%s %%d %%s %s\r\n" % (tag.encode(), filler)
         quota = per_sender * len(talkers)
         sent = 0
         started = monotonic()
         if rate is None:
             for client in talkers:
-                nick = client.nick
-                self._send(client, b"".join(body % (now_ns(), nick) for _ in range(per_sender)))
+                nick, target = client.nick, client.target
+                self._send(client, b"".join(body % (target, now_ns(), nick) for _ in range(per_sender)))
             sent = quota
             tick = None
         else:
@@ -450,7 +543,7 @@ class Worker:
                 nonlocal sent, due
                 while sent < quota and now >= due:
                     client = talkers[sent % len(talkers)]
-                    self._send(client, body % (now_ns(), client.nick))
+                    self._send(client, body % (client.target, now_ns(), client.nick))
                     sent += 1
                     due += interval
                 return due - now if sent < quota else POLL_MAX
@@ -515,9 +608,10 @@ class Worker:
         return {}
 
 
-def _worker_main(conn: Any, index: int, host: str, port: int, cpus: set[int], tls: ssl.SSLContext | None) -> None:
+def _worker_main(conn: Any, index: int, host: str, port: int, cpus: set[int], tls: ssl.SSLContext | None,
+                 websocket: bool) -> None:
     procstat.pin(0, cpus)
-    worker = Worker(index, host, port, tls)
+    worker = Worker(index, host, port, tls, websocket)
     while True:
         command, kwargs = conn.recv()
         if command == "stop":
@@ -538,7 +632,8 @@ class Pool:
     """Worker processes, each with its share of the clients; commands go to all at once.
 
     With `tls` every client speaks TLS, trusting what that context trusts
-    (the workers are forked, so the context is inherited, not pickled).
+    (the workers are forked, so the context is inherited, not pickled); with
+    `websocket`, IRC over WebSocket to a web listener.
     """
 
     host: str
@@ -546,6 +641,7 @@ class Pool:
     workers: int
     cpus: set[int]
     tls: ssl.SSLContext | None = None
+    websocket: bool = False
 
     def __post_init__(self) -> None:
         ctx = multiprocessing.get_context("fork")
@@ -553,8 +649,8 @@ class Pool:
         self._procs = []
         for index in range(self.workers):
             ours, theirs = ctx.Pipe()
-            proc = ctx.Process(target=_worker_main, args=(theirs, index, self.host, self.port, self.cpus, self.tls),
-                               daemon=True)
+            proc = ctx.Process(target=_worker_main, daemon=True, args=(
+                theirs, index, self.host, self.port, self.cpus, self.tls, self.websocket))
             proc.start()
             theirs.close()
             self._pipes.append(ours)

@@ -167,6 +167,10 @@ def main(argv: list[str] | None = None) -> int:
         return supervise(config, list(sys.argv[1:] if argv is None else argv))
     import gevent  # imported here: `--help` and usage errors need no gevent
 
+    # The stores' and the password hashes' threads hand the interpreter back to the event loop
+    # this often: at Python's 5 ms a CHATHISTORY answer could wait behind a batch of writes.
+    sys.setswitchinterval(config.server.thread_switch_interval)
+
     from .server import ChatServer, ListenError
 
     from .core.chat import Chat

@@ -67,6 +67,9 @@ class ServerConfig:
                              metavar="LEVEL", reload=True)
     log_format: str = setting("text", "log lines as text, or as one JSON object a line (for log shippers)",
                               parse=valid.log_format, metavar="text|json", reload=True)
+    thread_switch_interval: float = setting(
+        0.001, "seconds a worker thread (history writes, password hashes) may hold the interpreter before "
+               "the event loop gets it back", parse=valid.seconds)
     data_dir: str = setting(None, "where what must outlive the process is kept (history, accounts); "
                                   "created on first run", metavar="PATH", factory=valid.default_data_dir,
                             shown="$XDG_DATA_HOME/geventchat, else ~/.local/share/geventchat",
@@ -175,6 +178,8 @@ class HistoryConfig:
                                    parse=valid.count, reload=True)
     history_flush: float = setting(0.5, "seconds between batched writes: at most this much is lost to a crash",
                                    parse=valid.seconds)
+    history_checkpoint: float = setting(1.0, "seconds between folding the history's WAL back into its file "
+                                             "(on a thread of its own)", parse=valid.seconds)
     history_prune_interval: float = setting(60.0, "seconds between passes that drop lines past the limits",
                                             parse=valid.seconds)
     redact_window: float = setting(900.0, "seconds during which a user may take back (REDACT) its own line",

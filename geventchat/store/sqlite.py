@@ -4,8 +4,11 @@ The store itself is plain Python: the edge hands it `run`, which runs a piece
 of database work off the event loop (one worker thread, so writes and reads
 keep their order) and waits for it without blocking anyone else. Lines are
 appended to memory at once and written in batches by `flush()`, which the
-edge calls every flush interval: a crash loses at most that interval. Every
-read writes what is pending first, so a line is readable the moment it is sent.
+edge calls every flush interval: a crash loses at most that interval. A read
+answers from the file and from the lines still in memory together, so a line
+is readable the moment it is said and no read forces a small write.
+Checkpoints (folding the WAL back into the file) run on a connection and a
+thread of their own (`checkpoint()`), so no read waits behind one.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ CREATE TABLE IF NOT EXISTS lines (
     account TEXT,
     message INTEGER NOT NULL DEFAULT 0  -- 1 for PRIVMSG and NOTICE: what every reader gets
 );
-CREATE INDEX IF NOT EXISTS lines_target_time ON lines (target, time, seq);
+CREATE INDEX IF NOT EXISTS lines_messages ON lines (target, message, time, seq);
 CREATE INDEX IF NOT EXISTS lines_msgid ON lines (msgid);
 CREATE TABLE IF NOT EXISTS read_markers (
     account TEXT NOT NULL,
@@ -42,12 +45,16 @@ CREATE TABLE IF NOT EXISTS read_markers (
     PRIMARY KEY (account, target)
 ) WITHOUT ROWID;
 """
+"""One ordered index serves every read: messages alone (playback, readers without
+event-playback) are one range of it, every line the merge of its two ranges."""
 
 _COLUMNS = "seq, msgid, target, time, command, line, tags, sender, account"
 _INSERT = "msgid, target, time, command, line, tags, sender, account, message"
-MESSAGES_INDEX = "CREATE INDEX IF NOT EXISTS lines_messages ON lines (target, message, time, seq)"
-"""Messages alone, in order: playback and readers without event-playback skip a busy channel's
-JOIN and QUIT lines by the index, not by reading past them."""
+_LAST = 1 << 62  # a seq after every line: a time as a lower bound sits after its instant's lines
+_MEMORY = 1 << 60  # lines still in memory come after every written one (their seq is not given yet)
+_KINDS = {True: (0, 1), False: (1,)}  # `message` values a read spans, with or without events
+
+Key = tuple[float, int]  # the order of lines: (time, seq)
 
 
 def _call(work: Callable[[], T]) -> T:
@@ -62,7 +69,8 @@ class SqliteHistory:
         self.max_lines = max_lines
         self._work = run
         self._db: sqlite3.Connection | None = None
-        self._pending: list[tuple] = []
+        self._checkpointer: sqlite3.Connection | None = None
+        self._pending: list[tuple] = []  # rows not yet written, in the order they were said
         self._touched: set[str] = set()
         self._run(self._open)
 
@@ -82,20 +90,25 @@ class SqliteHistory:
         self._touched.add(entry.target)
 
     def flush(self) -> None:
-        pending = self._take()
+        pending, self._pending = self._pending, []
         if pending:
             self._run(lambda: self._write(pending))
 
     def prune(self, now: float) -> int:
         """Drop lines past the age limit and past each touched target's line limit; returns how many."""
         touched, self._touched = self._touched, set()
-        pending = self._take()
-        return self._run(lambda: (self._write(pending), self._prune(now, touched))[1])
+        self.flush()
+        return self._run(lambda: self._prune(now, touched))
 
     def redact(self, target: str, msgid: str) -> None:
-        pending = self._take()
-        self._run(lambda: (self._write(pending),
-                           self._execute("DELETE FROM lines WHERE msgid = ? AND target = ?", (msgid, target))))
+        self._pending = [row for row in self._pending if not (row[0] == msgid and row[1] == target)]
+        self._run(lambda: self._execute("DELETE FROM lines WHERE msgid = ? AND target = ?", (msgid, target)))
+
+    def checkpoint(self) -> None:
+        """Fold the WAL into the file, on the caller's thread and connection: readers never wait for it."""
+        if self._checkpointer is None:
+            self._checkpointer = sqlite3.connect(str(self.path), check_same_thread=False)
+        self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def close(self) -> None:
         self.flush()
@@ -104,55 +117,62 @@ class SqliteHistory:
     # --- reading --------------------------------------------------------------
 
     def latest(self, target: str, after: Ref, limit: int, events: bool = True) -> list[Entry]:
-        if after.unbounded:
-            return self._select(target, "", (), "DESC", limit, events)
-        return self._query(target, after, ">", "DESC", limit, events)
+        low = self._position(target, after, lower=True) if not after.unbounded else None
+        if low is None and not after.unbounded:
+            return []
+        return self._read(target, low, None, limit, events, newest=True)
 
     def before(self, target: str, ref: Ref, limit: int, events: bool = True) -> list[Entry]:
-        return self._query(target, ref, "<", "DESC", limit, events)
+        high = self._position(target, ref, lower=False)
+        return self._read(target, None, high, limit, events, newest=True) if high is not None else []
 
     def after(self, target: str, ref: Ref, limit: int, events: bool = True) -> list[Entry]:
-        return self._query(target, ref, ">", "ASC", limit, events)
+        low = self._position(target, ref, lower=True)
+        return self._read(target, low, None, limit, events, newest=False) if low is not None else []
 
     def around(self, target: str, ref: Ref, limit: int, events: bool = True) -> list[Entry]:
-        earlier = self._query(target, ref, "<", "DESC", limit // 2, events)
-        later = self._query(target, ref, ">=", "ASC", limit - len(earlier), events)
-        return earlier + later
+        position = self._position(target, ref, lower=False)
+        if position is None:
+            return []
+        earlier = self._read(target, None, position, limit // 2, events, newest=True)
+        just_before = (position[0], position[1] - 1)  # so that a msgid's own line is in the later half
+        return earlier + self._read(target, just_before, None, limit - len(earlier), events, newest=False)
 
     def between(self, target: str, start: Ref, end: Ref, limit: int, events: bool = True) -> list[Entry]:
-        first, last = self._position(start, lower=True), self._position(end, lower=False)
+        first, last = self._position(target, start, lower=True), self._position(target, end, lower=False)
         if first is None or last is None:
             return []
         if first <= last:
-            where, args, order = "AND (time, seq) > (?, ?) AND (time, seq) < (?, ?)", (*first, *last), "ASC"
-        else:  # backwards in time: start is the upper bound, end the lower
-            first, last = self._position(start, lower=False), self._position(end, lower=True)
-            where, args, order = "AND (time, seq) < (?, ?) AND (time, seq) > (?, ?)", (*first, *last), "DESC"
-        return self._select(target, where, args, order, limit, events)
+            return self._read(target, first, last, limit, events, newest=False)
+        # backwards in time: start is the upper bound, end the lower, counted from start
+        high, low = self._position(target, start, lower=False), self._position(target, end, lower=True)
+        return self._read(target, low, high, limit, events, newest=True)
 
     def targets(self, targets: list[str], start: float, end: float, limit: int) -> list[tuple[str, float]]:
         low, high = min(start, end), max(start, end)
-        pending = self._take()
+        latest: dict[str, float] = {}
+        for row in self._pending:  # messages still in memory
+            if row[8] and low < row[2] < high and row[1] in targets:
+                latest[row[1]] = max(latest.get(row[1], row[2]), row[2])
 
         def work() -> list[tuple[str, float]]:
-            self._write(pending)
-            found = []
             for target in targets:
-                row = self._db.execute(
+                stored = self._db.execute(
                     "SELECT MAX(time) FROM lines WHERE target = ? AND message = 1 AND time > ? AND time < ?",
                     (target, low, high),
-                ).fetchone()
-                if row[0] is not None:
-                    found.append((target, row[0]))
-            return sorted(found, key=lambda pair: pair[1])[:limit]
+                ).fetchone()[0]
+                if stored is not None:
+                    latest[target] = max(latest.get(target, stored), stored)
+            return sorted(latest.items(), key=lambda pair: pair[1])[:limit]
 
         return self._run(work)
 
     def find(self, target: str, msgid: str) -> Entry | None:
-        pending = self._take()
+        for row in self._pending:
+            if row[0] == msgid and row[1] == target:
+                return _pending_entry(row)
 
         def work() -> Entry | None:
-            self._write(pending)
             row = self._db.execute(f"SELECT {_COLUMNS} FROM lines WHERE msgid = ? AND target = ? LIMIT 1",
                                    (msgid, target)).fetchone()
             return _entry(row) if row else None
@@ -180,6 +200,65 @@ class SqliteHistory:
 
         return self._run(work)
 
+    # --- the order of lines -----------------------------------------------------
+
+    def _position(self, target: str, ref: Ref, lower: bool) -> Key | None:
+        """Where a reference falls in the order (time, seq): a msgid's own line, or a time.
+
+        A time as a lower bound sits after every line of that instant, as an
+        upper bound before them, so both bounds exclude the instant itself.
+        """
+        if ref.msgid is None:
+            if ref.time is None:
+                return None
+            return (ref.time, _LAST) if lower else (ref.time, 0)
+        for index, row in enumerate(self._pending):
+            if row[0] == ref.msgid and row[1] == target:
+                return (row[2], _MEMORY + index)
+
+        def work() -> Key | None:
+            row = self._db.execute("SELECT time, seq FROM lines WHERE msgid = ? AND target = ? LIMIT 1",
+                                   (ref.msgid, target)).fetchone()
+            return (row[0], row[1]) if row else None
+
+        return self._run(work)
+
+    def _read(self, target: str, low: Key | None, high: Key | None, limit: int, events: bool,
+              newest: bool) -> list[Entry]:
+        """Up to `limit` lines strictly between two positions, oldest first: the newest ones of the
+        range (BEFORE, LATEST) or its oldest (AFTER), from the file and from memory together."""
+        if limit <= 0:
+            return []
+        kinds = _KINDS[events]
+        found = [(key, entry) for key, entry in self._in_memory(target, kinds)
+                 if (low is None or key > low) and (high is None or key < high)]
+        if not (newest and len(found) >= limit):  # the file holds only older lines than memory
+            bounds, args = "", []
+            if low is not None:
+                bounds += " AND (time, seq) > (?, ?)"
+                args += low
+            if high is not None:
+                bounds += " AND (time, seq) < (?, ?)"
+                args += high
+            order = "DESC" if newest else "ASC"
+            sql = (f"SELECT {_COLUMNS} FROM lines WHERE target = ? AND message = ?{bounds} "
+                   f"ORDER BY time {order}, seq {order} LIMIT ?")
+
+            def work() -> list[tuple]:
+                rows = []
+                for kind in kinds:  # each kind is one range of the index, in order
+                    rows += self._db.execute(sql, (target, kind, *args, limit)).fetchall()
+                return rows
+
+            found += [((row[3], row[0]), _entry(row)) for row in self._run(work)]
+        found.sort(key=lambda pair: pair[0])
+        chosen = found[-limit:] if newest else found[:limit]
+        return [entry for _, entry in chosen]
+
+    def _in_memory(self, target: str, kinds: tuple[int, ...]) -> list[tuple[Key, Entry]]:
+        return [((row[2], _MEMORY + index), _pending_entry(row)) for index, row in enumerate(self._pending)
+                if row[1] == target and int(row[8]) in kinds]
+
     # --- in the worker ----------------------------------------------------------
 
     def _open(self) -> None:
@@ -187,29 +266,26 @@ class SqliteHistory:
         db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level="DEFERRED")
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: a crash of the process loses nothing committed
+        db.execute("PRAGMA wal_autocheckpoint = 0")  # checkpoint() does it, off this connection's thread
         columns = {row[1] for row in db.execute("PRAGMA table_info(lines)")}
         if columns and "line" not in columns:  # a file of an earlier layout: its history is set aside
             db.execute("ALTER TABLE lines RENAME TO lines_earlier_layout")
             for index in ("lines_target_time", "lines_msgid", "lines_messages"):
                 db.execute(f"DROP INDEX IF EXISTS {index}")
         db.executescript(SCHEMA)
-        db.execute(MESSAGES_INDEX)
+        db.execute("DROP INDEX IF EXISTS lines_target_time")  # the earlier second index: lines_messages serves
         db.commit()
         self._db = db
 
     def _close(self) -> None:
         if self._db is not None:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._db.close()
             self._db = None
 
-    def _take(self) -> list[tuple]:
-        pending, self._pending = self._pending, []
-        return pending
-
     def _write(self, rows: list[tuple]) -> None:
-        if rows:
-            self._db.executemany(f"INSERT INTO lines ({_INSERT}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            self._db.commit()
+        self._db.executemany(f"INSERT INTO lines ({_INSERT}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        self._db.commit()
 
     def _execute(self, sql: str, args: tuple) -> None:
         self._db.execute(sql, args)
@@ -217,56 +293,25 @@ class SqliteHistory:
 
     def _prune(self, now: float, touched: set[str]) -> int:
         db = self._db
-        dropped = db.execute("DELETE FROM lines WHERE time < ?", (now - self.max_age,)).rowcount
+        oldest = now - self.max_age
+        dropped = 0
+        for (target,) in db.execute("SELECT DISTINCT target FROM lines").fetchall():
+            dropped += db.execute("DELETE FROM lines WHERE target = ? AND message IN (0, 1) AND time < ?",
+                                  (target, oldest)).rowcount
         for target in touched:
-            dropped += db.execute(
-                "DELETE FROM lines WHERE target = ? AND (time, seq) <= (SELECT time, seq FROM lines "
-                "WHERE target = ? ORDER BY time DESC, seq DESC LIMIT 1 OFFSET ?)",
-                (target, target, self.max_lines),
-            ).rowcount
+            extra = db.execute("SELECT COUNT(*) FROM lines WHERE target = ?", (target,)).fetchone()[0] - self.max_lines
+            if extra > 0:  # the oldest go: rows are numbered in the order they were written
+                dropped += db.execute("DELETE FROM lines WHERE seq IN (SELECT seq FROM lines WHERE target = ? "
+                                      "ORDER BY seq LIMIT ?)", (target, extra)).rowcount
         db.commit()
         return dropped
-
-    def _position(self, ref: Ref, lower: bool) -> tuple[float, int] | None:
-        """Where a reference falls in the order (time, seq): a msgid's own line, or a time.
-
-        A time as a lower bound sits after every line of that instant, as an
-        upper bound before them, so both bounds exclude the instant itself.
-        """
-        if ref.msgid is not None:
-            pending = self._take()
-
-            def work() -> tuple[float, int] | None:
-                self._write(pending)
-                row = self._db.execute("SELECT time, seq FROM lines WHERE msgid = ? LIMIT 1",
-                                       (ref.msgid,)).fetchone()
-                return (row[0], row[1]) if row else None
-
-            return self._run(work)
-        if ref.time is None:
-            return None
-        return (ref.time, 1 << 62) if lower else (ref.time, 0)
-
-    def _query(self, target: str, ref: Ref, op: str, order: str, limit: int, events: bool) -> list[Entry]:
-        position = self._position(ref, lower=op == ">")
-        if position is None or limit <= 0:
-            return []
-        return self._select(target, f"AND (time, seq) {op} (?, ?)", position, order, limit, events)
-
-    def _select(self, target: str, where: str, args: tuple, order: str, limit: int, events: bool) -> list[Entry]:
-        pending = self._take()
-        kinds = "" if events else "AND message = 1 "
-        sql = (f"SELECT {_COLUMNS} FROM lines WHERE target = ? {kinds}{where} "
-               f"ORDER BY time {order}, seq {order} LIMIT ?")
-
-        def work() -> list[Entry]:
-            self._write(pending)
-            return [_entry(row) for row in self._db.execute(sql, (target, *args, limit))]
-
-        rows = self._run(work)
-        return rows[::-1] if order == "DESC" else rows
 
 
 def _entry(row: tuple) -> Entry:
     _, msgid, target, stamp, command, line, tags, sender, account = row
     return Entry(msgid, stamp, target, command, bytes(line), json.loads(tags) if tags else {}, sender or "", account)
+
+
+def _pending_entry(row: tuple) -> Entry:
+    msgid, target, stamp, command, line, tags, sender, account, _ = row
+    return Entry(msgid, stamp, target, command, line, json.loads(tags) if tags else {}, sender or "", account)

@@ -40,6 +40,7 @@ class StoreWorker:
         self.nice = nice
         self._niced = threading.local()
         self._timers: list[gevent.Greenlet] = []
+        self._aside: ThreadPool | None = None  # housekeeping that must not hold up the stores' thread
         self.metrics: Metrics = NO_METRICS  # told how long each piece of work took
 
     def run(self, work):
@@ -73,6 +74,12 @@ class StoreWorker:
             raise value
         return value
 
+    def aside(self, work) -> None:
+        """Run `work()` on a thread of its own (a checkpoint), waiting for it without holding the stores'."""
+        if self._aside is None:
+            self._aside = ThreadPool(1)
+        self._aside.apply(work)
+
     def every(self, seconds: float, job, name: str) -> None:
         """Run `job()` every `seconds` until stop(); a failure is logged and the timer goes on."""
 
@@ -89,6 +96,8 @@ class StoreWorker:
     def stop(self) -> None:
         gevent.killall(self._timers, block=True, timeout=1)
         self.pool.kill()
+        if self._aside is not None:
+            self._aside.kill()
 
 
 class DataDirInUse(Exception):
@@ -121,6 +130,7 @@ def open_sqlite_history(config: Config, worker: StoreWorker) -> SqliteHistory:
     path = folder / "history.sqlite3"
     store = SqliteHistory(path, settings.history_max_age * DAY, settings.history_max_lines, run=worker.run)
     worker.every(settings.history_flush, store.flush, "writing history")
+    worker.every(settings.history_checkpoint, lambda: worker.aside(store.checkpoint), "checkpointing history")
     worker.every(settings.history_prune_interval, lambda: store.prune(time.time()), "pruning history")
     log.info("history kept in %s", path)
     return store

@@ -159,11 +159,12 @@ def test_one_run_measures_relay_baseline_and_geventchat_over_plain_and_tls(basel
 def test_the_baseline_gets_its_own_flags(baseline):
     """--baseline-args reach the baseline alone, --server-args this checkout alone (a network mode
     compared across revisions: the same Redis, one --network each)."""
-    from bench.__main__ import _checkouts, build_parser
+    from bench import setups
+    from bench.__main__ import build_parser
 
     args = build_parser().parse_args(["fanout", "--baseline", str(baseline), "--baseline-args", "--network before",
                                       "--server-args", "--network after --history none"])
-    before, after = _checkouts(args)
+    before, after = setups.checkouts(args)
     assert (before.name, before.args) == ("baseline", ("--network", "before"))
     assert after.args == ("--network", "after", "--history", "none")
 

@@ -329,3 +329,25 @@ def test_no_history_caps_or_tokens_without_a_store():
     assert "CHATHISTORY=" not in " ".join(c.out)
     assert c.say("CHATHISTORY LATEST #lobby * 10") == [
         ":irc.test FAIL CHATHISTORY MESSAGE_ERROR LATEST :This server keeps no history"]
+
+
+def test_reads_join_the_file_and_the_lines_still_in_memory(chat, store):
+    """Half the lines written to the file, half still waiting for the next flush: one history."""
+    alice, msgids = say_lines(chat, 5)
+    store.flush()
+    for i in range(5, 10):
+        alice.say(f"PRIVMSG #lobby :line {i}", now=T0 + i)
+    reader = Peer(chat, "reader", now=T0 + 20, caps=HISTORY + " message-tags")
+    reader.new()
+    newer = [tags_of(line)["msgid"] for line in batch_of(reader.say("CHATHISTORY LATEST #lobby * 10"))[1]]
+    assert newer[:5] == msgids
+    msgids = newer
+    assert texts(batch_of(reader.say(f"CHATHISTORY BEFORE #lobby msgid={msgids[7]} 4"))[1]) == [
+        "line 3", "line 4", "line 5", "line 6"]
+    assert texts(batch_of(reader.say(f"CHATHISTORY AFTER #lobby msgid={msgids[2]} 4"))[1]) == [
+        "line 3", "line 4", "line 5", "line 6"]
+    assert texts(batch_of(reader.say(f"CHATHISTORY BETWEEN #lobby msgid={msgids[8]} msgid={msgids[1]} 3"))[1]) == [
+        "line 5", "line 6", "line 7"]
+    assert texts(batch_of(reader.say(f"CHATHISTORY AROUND #lobby msgid={msgids[5]} 4"))[1]) == [
+        "line 3", "line 4", "line 5", "line 6"]
+    assert texts(batch_of(reader.say("CHATHISTORY LATEST #lobby * 3"))[1]) == ["line 7", "line 8", "line 9"]
