@@ -4,10 +4,11 @@ Each piece has one owner: a node writes only its own `users`, `held`,
 `alive`, `node` and `cusers` keys, and a nick key belongs to the node in its
 value's uid. The only writes to another node's keys are made by the Lua
 script that declares it dead (scripts.py), atomically with the entry that
-says so. A channel's keys (`cstate`, `cmembers`, `cstatus`, `clists`, `cinvite`) are
-shared: every change to them runs inside the fenced APPEND of the directory
-entry that tells the other nodes, so Redis and every node's copy see the same
-changes in the same order (only the first joiner's claim runs on its own).
+says so. A channel's keys (`cstate`, `cmembers`, `cstatus`, `clists`,
+`cinvite`) are shared: every change to them runs inside the fenced APPEND
+of the directory entry that tells the other nodes, so Redis and every
+node's copy see the same changes in the same order (only the first
+joiner's claim runs on its own).
 
 The Lua scripts build the same names from the prefix (`prefix:kind:name`);
 this class is the Python side's spelling of them.
