@@ -1,4 +1,4 @@
-"""A real server attacked over loopback sockets (issue 5, PROTOCOL.md "Liveness and limits").
+"""A real server attacked over loopback sockets (PROTOCOL.md, "Liveness and limits").
 
 Every attack is bounded in bytes and in time (deadlines, never sleeps used as
 assertions). After each one, two witnesses, alice and bob, must still talk to

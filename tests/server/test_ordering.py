@@ -1,4 +1,4 @@
-"""Broadcast order per sender, while others join and leave (issue 5, Faults).
+"""Broadcast order per sender, while others join and leave.
 
 Several senders number their lobby messages; steady receivers stay for the
 whole run, churning receivers come and go (QUIT, close, reset) throughout.

@@ -1,4 +1,4 @@
-"""SIGTERM: stop accepting, tell every client, flush within the grace, exit 0 (issue 5, Shutdown)."""
+"""SIGTERM: stop accepting, tell every client, flush within the grace, exit 0."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Bugs are contained: one client ends with a logged traceback, never the chat (issue 5, Faults).
+"""Bugs are contained: one client ends with a logged traceback, never the chat.
 
 Transcripts without sockets: a handler that raises, a transport that raises
 while the liveness sweep runs, a quit that fails half-way.
