@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from bench import churn, connect, fanout, launcher
+from tests.support.needs import missing
 from tests.support.client import IrcClient
 
 CPUS = os.sched_getaffinity(0)  # no pinning here: other tests share the machine
@@ -177,7 +178,7 @@ def test_faults_tool_counts_every_delivery_across_a_redis_restart():
     import sys
 
     if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
+        missing("redis-server is not installed")
     result = subprocess.run([sys.executable, "-m", "bench.faults", "redis-restart:0.5", "--clients", "9",
                              "--senders", "3", "--seconds", "3", "--fault-at", "1", "--drain", "3"],
                             capture_output=True, text=True, timeout=120)
@@ -195,7 +196,7 @@ def test_channels_tool_times_a_change_across_nodes_and_both_kinds_of_join():
     import sys
 
     if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
+        missing("redis-server is not installed")
     result = subprocess.run([sys.executable, "-m", "bench.channels", "--rounds", "5"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr

@@ -6,7 +6,6 @@ when they join, must show its own time, not the time it was played.
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 
@@ -14,6 +13,7 @@ import pytest
 
 from geventchat.core.history import Entry
 from geventchat.store.sqlite import SqliteHistory
+from tests.support.needs import missing
 from tests.support.server import start_server
 from tests.support.terminal import Terminal
 
@@ -22,9 +22,7 @@ THEN = time.time() - 3 * 3600
 
 def installed(program: str) -> None:
     if shutil.which(program) is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{program} is not installed: .ci/run installs it")
-        pytest.skip(f"{program} is not installed")
+        missing(f"{program} is not installed")
 
 
 @pytest.fixture

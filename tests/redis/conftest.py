@@ -6,11 +6,10 @@ in CI (CI=true), where that is a failure: .ci/run installs it.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from tests.support.client import IrcClient
+from tests.support.needs import missing
 from tests.support.redis_server import RedisServer, find_redis_server
 from tests.support.server import ServerProcess, start_server
 
@@ -27,10 +26,7 @@ FAST = ("--node-timeout", NODE_TIMEOUT, "--redis-retry-max", RETRY_MAX, "--heart
 def redis_server(tmp_path):
     binary = find_redis_server()
     if binary is None:
-        message = "redis-server is not installed (Debian package redis-server; .ci/run installs it)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        missing("redis-server is not installed (Debian package redis-server)")
     server = RedisServer(binary, str(tmp_path))
     server.start()
     yield server

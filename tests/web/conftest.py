@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
+from tests.support import needs
 from tests.support.browser import missing, start_browser, stop_browser
 
 
@@ -13,9 +12,7 @@ from tests.support.browser import missing, start_browser, stop_browser
 def browser():
     reason = missing()
     if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"the browser tests need Chromium in CI: {reason}")
-        pytest.skip(reason)
+        needs.missing(f"the browser tests need Chromium: {reason}")
     driver = start_browser()
     yield driver
     stop_browser(driver)
