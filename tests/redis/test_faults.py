@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 
+from bench import faults
 from tests.redis.conftest import FAST
 from tests.support.client import IrcClient
 
@@ -42,19 +43,8 @@ def said(client: IrcClient, sender: str) -> list[int]:
 
 
 def tally(numbers: list[int], sent: int) -> dict[str, int]:
-    """Lines lost, duplicated and out of order in what one receiver got of one sender's lines."""
-    seen: set[int] = set()
-    duplicated = reordered = 0
-    highest = -1
-    for n in numbers:
-        if n in seen:
-            duplicated += 1
-            continue
-        seen.add(n)
-        if n < highest:
-            reordered += 1
-        highest = max(highest, n)
-    return {"lost": len(set(range(sent)) - seen), "duplicated": duplicated, "reordered": reordered}
+    """Lines lost, duplicated and out of order in what one receiver got of one sender's lines (as bench.faults counts)."""
+    return dict(zip(("lost", "duplicated", "reordered"), faults.tally(numbers, sent)))
 
 
 EXACT = {"lost": 0, "duplicated": 0, "reordered": 0}

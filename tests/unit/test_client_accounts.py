@@ -6,22 +6,11 @@ import base64
 
 import pytest
 
-from geventchat.protocol.message import parse
-
-from curses_client.incoming import handle
 from curses_client.refusal import Retry
 from curses_client.sasl import Login, chunks
 from curses_client.state import ChatState, Settings
 from curses_client.statusbar import text
-
-NOW = 1_700_000_000.0
-
-
-def feed(state: ChatState, *lines: str) -> list[tuple[str, ...]]:
-    replies: list[tuple[str, ...]] = []
-    for line in lines:
-        replies += handle(state, parse(line), NOW)
-    return replies
+from tests.support.client_state import feed
 
 
 def said(state: ChatState) -> list[str]:

@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import time
 
-from geventchat.protocol.message import parse
-
 from curses_client import history, talk
 from curses_client.backlog import format_time
-from curses_client.incoming import handle
 from curses_client.scrollback import Line
 from curses_client.state import ChatState, Kind, Phase, Settings
+from tests.support.client_state import NOW, feed
 
-NOW = 1_700_000_000.0
 T = format_time(NOW - 3600)   # an hour ago
-
-
-def feed(state: ChatState, *lines: str, now: float = NOW) -> list[tuple[str, ...]]:
-    replies: list[tuple[str, ...]] = []
-    for line in lines:
-        replies += handle(state, parse(line), now)
-    return replies
 
 
 def texts(state: ChatState, name: str = "#lobby") -> list[str]:

@@ -4,19 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from geventchat.protocol.message import parse
-
-from curses_client.incoming import alternative_nick, handle
+from curses_client.incoming import alternative_nick
 from curses_client.state import ChatState, Kind, Phase
-
-NOW = 1_700_000_000.0
-
-
-def feed(state: ChatState, *lines: str) -> list[tuple[str, ...]]:
-    replies: list[tuple[str, ...]] = []
-    for line in lines:
-        replies += handle(state, parse(line), NOW)
-    return replies
+from tests.support.client_state import NOW, feed
 
 
 def texts(state: ChatState) -> list[str]:

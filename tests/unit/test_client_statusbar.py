@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from geventchat.protocol.message import parse
-
-from curses_client.incoming import handle
 from curses_client.state import ChatState, Phase
 from curses_client.statusbar import render, text
 from curses_client.wrap import text_width
-
-NOW = 1_700_000_000.0
-
-
-def feed(s: ChatState, *lines: str) -> None:
-    for line in lines:
-        handle(s, parse(line), NOW)
+from tests.support.client_state import feed
 
 
 def state(phase: Phase = Phase.CONNECTED, detail: str = "", waiting: int = 0) -> ChatState:

@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-from geventchat.protocol.message import parse
-
-from curses_client.incoming import handle
 from curses_client.linemode import stream_text
 from curses_client.state import Activity, ChatState, Phase, WindowKind
-
-NOW = 1_700_000_000.0
-
-
-def feed(state: ChatState, *lines: str) -> list[tuple[str, ...]]:
-    replies: list[tuple[str, ...]] = []
-    for line in lines:
-        replies += handle(state, parse(line), NOW)
-    return replies
+from tests.support.client_state import NOW, feed
 
 
 def texts(window) -> list[str]:
