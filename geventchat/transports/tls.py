@@ -25,6 +25,7 @@ from .base import HandshakeFailed
 log = logging.getLogger("geventchat")
 
 BIO_CHUNK = 65536
+SEAL_CHUNK = 16384  # plaintext encrypted at a time: one full TLS record
 
 
 def _accept_any(conn: SSL.Connection, cert: crypto.X509, errno: int, depth: int, ok: int) -> bool:
@@ -146,13 +147,26 @@ class TlsStream:
         return b"".join(chunks)
 
     def seal(self, data: bytes) -> bytes:
-        """Encrypt into records; b"" before the handshake is done (nothing can reach the client yet)."""
+        """Encrypt into records; b"" before the handshake is done (nothing can reach the client yet).
+
+        A record at a time, its ciphertext taken out at once: OpenSSL's memory
+        buffer keeps the size of the most it ever held, so encrypting a whole
+        flat-out batch (hundreds of KB) in one call would leave every
+        connection holding that much for good.
+        """
         if not self._ready:
             return b""
         self.wants_write = False
-        if data:
-            self._tls.sendall(data)
-        return self._ciphertext()
+        if len(data) <= SEAL_CHUNK:
+            if data:
+                self._tls.sendall(data)
+            return self._ciphertext()
+        pieces = [self._ciphertext()]  # records of our own first (alerts, tickets)
+        view = memoryview(data)
+        for start in range(0, len(data), SEAL_CHUNK):
+            self._tls.sendall(view[start:start + SEAL_CHUNK])
+            pieces.append(self._ciphertext())
+        return b"".join(pieces)
 
     def sendall(self, data: bytes) -> None:
         """Encrypt and send, blocking this greenlet (an HTTP response, before any queue exists)."""

@@ -191,3 +191,59 @@ def test_lines_sent_with_the_last_handshake_flight_are_read(tls_server, tls_file
             with contextlib.suppress(ssl.SSLWantReadError):
                 while chunk := tls.read(65536):
                     received += chunk
+
+
+def test_a_large_batch_leaves_no_large_buffer_behind_on_its_connection(tls_files):
+    """OpenSSL's memory buffers keep the most they ever held: a 450 KB flush (a flat-out batch,
+    a WHO of thousands) must not leave each TLS connection holding 450 KB for the rest of its life."""
+    import ctypes
+    import threading
+
+    from OpenSSL import SSL
+
+    from geventchat.transports.tls import TlsStream, server_context
+
+    class MallocInfo(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_size_t) for name in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+    libc = ctypes.CDLL("libc.so.6")
+    libc.mallinfo2.restype = MallocInfo
+
+    def heap_in_use() -> int:
+        info = libc.mallinfo2()
+        return info.uordblks + info.hblkhd
+
+    context = server_context(str(tls_files.cert), str(tls_files.key))
+    client_context = SSL.Context(SSL.TLS_CLIENT_METHOD)
+    streams, sockets, clients = [], [], []
+    for _ in range(20):
+        server_end, client_end = socket.socketpair()
+        client = SSL.Connection(client_context, client_end)
+        client.set_connect_state()
+        shaking = threading.Thread(target=client.do_handshake)
+        shaking.start()
+        stream = TlsStream(server_end, 4096, context)
+        stream.start()
+        shaking.join()
+        streams.append(stream)
+        clients.append(client)
+        sockets += (server_end, client_end)
+    batch = b":alice!alice@127.0.0.1 PRIVMSG #lobby :a line of ordinary length for a chat message\r\n" * 5000
+    first = streams[0].seal(batch)  # what one client will read back
+    before = heap_in_use()
+    for stream in streams[1:]:
+        sealed = stream.seal(batch)
+        assert len(sealed) > len(batch)  # every byte encrypted, in records
+        del sealed
+    held = (heap_in_use() - before) / (len(streams) - 1)
+    sending = threading.Thread(target=sockets[0].sendall, args=(first,))
+    sending.start()
+    received = b""
+    while len(received) < len(batch):
+        received += clients[0].recv(65536)
+    sending.join()
+    assert received == batch  # the client reads the batch whole, in order
+    for sock in sockets:
+        sock.close()
+    assert held < 64 * 1024, f"each connection kept {held / 1024:.0f} KiB after sealing {len(batch) / 1024:.0f} KiB"
