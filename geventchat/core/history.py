@@ -116,6 +116,20 @@ def conversation(account: str, other: str) -> str:
     return f"@{first}:{second}"
 
 
+def sides(target: str) -> tuple[str, str] | None:
+    """The two (folded) accounts of a conversation's target; None for a channel."""
+    if not target.startswith("@"):
+        return None
+    first, _, second = target[1:].partition(":")
+    return first, second
+
+
+def other_side(target: str, account: str) -> str:
+    """Who a conversation is with, seen from one of its accounts (itself, for notes to oneself)."""
+    first, second = sides(target) or ("", "")
+    return second if first == casefold(account) else first
+
+
 class HistoryStore(Protocol):
     """Where history lives. Reads return entries in ascending order; `limit` is at least 1."""
 
@@ -141,6 +155,9 @@ class HistoryStore(Protocol):
 
     def targets(self, targets: list[str], start: float, end: float, limit: int) -> list[tuple[str, float]]:
         """Of these targets, those with messages between two times, with their latest message's time."""
+
+    def conversations(self, account: str) -> list[str]:
+        """The targets of the private conversations kept for this (folded) account, for TARGETS."""
 
     def find(self, target: str, msgid: str) -> Entry | None:
         """The line of this target with this msgid, if it is still kept."""

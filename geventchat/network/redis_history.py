@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from redis.exceptions import RedisError
 
 from ..core.delivery import Delivery
-from ..core.history import MESSAGES, Entry, Ref, StoreError
+from ..core.history import MESSAGES, Entry, Ref, StoreError, sides
 from .backlog import Item
 from .keys import Keys
 from .link import RedisLink
@@ -68,6 +68,9 @@ class RedisHistory:
     def _targets(self) -> str:
         return f"{self.prefix}:histtargets"
 
+    def _conversations(self, account: str) -> str:
+        return f"{self.prefix}:histconv:{account}"
+
     # --- writing ----------------------------------------------------------
 
     def append(self, entry: Entry) -> None:
@@ -90,6 +93,8 @@ class RedisHistory:
         self._pending.append(("ZADD", self._ids(entry.target), score, entry.msgid))
         self._pending.append(("ZREMRANGEBYRANK", self._ids(entry.target), "0", cap))
         self._pending.append(("SADD", self._targets, entry.target))
+        for account in set(sides(entry.target) or ()):
+            self._pending.append(("SADD", self._conversations(account), entry.target))
 
     def bus_commands(self, delivery: Delivery) -> list[Command]:
         """The bus's writer: the commands of the lines kept so far, to run with this line's entry."""
@@ -173,6 +178,9 @@ class RedisHistory:
                                   withscores=True)
         found = [(target, rows[0][1]) for target, rows in zip(targets, self._call(pipe.execute)) if rows]
         return sorted(found, key=lambda pair: pair[1])[:limit]
+
+    def conversations(self, account: str) -> list[str]:
+        return sorted(item.decode() for item in self._call(lambda: self.redis.smembers(self._conversations(account))))
 
     def find(self, target: str, msgid: str) -> Entry | None:
         member = self._member(target, msgid)

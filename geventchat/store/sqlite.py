@@ -18,7 +18,7 @@ import sqlite3
 from pathlib import Path
 from typing import Callable, TypeVar
 
-from ..core.history import MESSAGES, Entry, Ref, StoreError
+from ..core.history import MESSAGES, Entry, Ref, StoreError, sides
 
 T = TypeVar("T")
 Run = Callable[[Callable[[], T]], T]
@@ -38,6 +38,11 @@ CREATE TABLE IF NOT EXISTS lines (
 );
 CREATE INDEX IF NOT EXISTS lines_messages ON lines (target, message, time, seq);
 CREATE INDEX IF NOT EXISTS lines_msgid ON lines (msgid);
+CREATE TABLE IF NOT EXISTS conversations (  -- who has private lines kept with whom, for TARGETS
+    account TEXT NOT NULL,
+    target TEXT NOT NULL,
+    PRIMARY KEY (account, target)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS read_markers (
     account TEXT NOT NULL,
     target TEXT NOT NULL,
@@ -168,6 +173,15 @@ class SqliteHistory:
 
         return self._run(work)
 
+    def conversations(self, account: str) -> list[str]:
+        waiting = {row[1] for row in self._pending if account in (sides(row[1]) or ())}
+
+        def work() -> list[str]:
+            rows = self._db.execute("SELECT target FROM conversations WHERE account = ?", (account,)).fetchall()
+            return sorted(waiting.union(target for (target,) in rows))
+
+        return self._run(work)
+
     def find(self, target: str, msgid: str) -> Entry | None:
         for row in self._pending:
             if row[0] == msgid and row[1] == target:
@@ -273,7 +287,11 @@ class SqliteHistory:
             db.execute("ALTER TABLE lines RENAME TO lines_earlier_layout")
             for index in ("lines_target_time", "lines_msgid", "lines_messages"):
                 db.execute(f"DROP INDEX IF EXISTS {index}")
+        listed = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'conversations'").fetchone()
         db.executescript(SCHEMA)
+        if not listed:  # a file from before the table: list the conversations it holds
+            targets = db.execute("SELECT DISTINCT target FROM lines WHERE target >= '@' AND target < 'A'").fetchall()
+            _list_conversations(db, {target for (target,) in targets})
         db.execute("DROP INDEX IF EXISTS lines_target_time")  # the earlier second index: lines_messages serves
         db.commit()
         self._db = db
@@ -290,6 +308,7 @@ class SqliteHistory:
         for start in range(0, len(rows), _ROWS_PER_INSERT):
             chunk = rows[start:start + _ROWS_PER_INSERT]
             db.execute(_insert(len(chunk)), [value for row in chunk for value in row])
+        _list_conversations(db, {row[1] for row in rows if row[1].startswith("@")})
         db.commit()
 
     def _execute(self, sql: str, args: tuple) -> None:
@@ -310,6 +329,13 @@ class SqliteHistory:
                                       "ORDER BY seq LIMIT ?)", (target, extra)).rowcount
         db.commit()
         return dropped
+
+
+def _list_conversations(db: sqlite3.Connection, targets: set[str]) -> None:
+    """Each conversation under both of its accounts (once: the table ignores what it has)."""
+    pairs = [(account, target) for target in targets for account in set(sides(target) or ())]
+    if pairs:
+        db.executemany("INSERT OR IGNORE INTO conversations VALUES (?, ?)", pairs)
 
 
 def _insert(rows: int) -> str:

@@ -78,3 +78,27 @@ def test_with_redis_gone_a_login_is_told_to_try_later_and_the_client_stays(start
     maker.send("PRIVMSG NickServ :SET PASSWORD another-one-1")
     assert maker.expect(r"NOTICE alice") == (
         ":NickServ!NickServ@n1.test NOTICE alice :Accounts cannot be reached just now; try again later")
+
+
+def test_a_private_conversation_across_nodes_is_listed_by_targets_on_both(start_node, client):
+    """CHATHISTORY TARGETS lists a conversation kept in Redis, to each of its two accounts, on any node."""
+    n1 = start_node("n1", *CHEAP_ARGON2)
+    n2 = start_node("n2", *CHEAP_ARGON2)
+    ends = {}
+    for nick, node in (("alice", n1), ("bob", n2)):
+        peer = client(node)
+        peer.send("CAP REQ :draft/chathistory batch", "NICK " + nick, "USER u 0 * :U", f"REGISTER * * {PASSWORD}",
+                  "CAP END")
+        peer.expect(rf"REGISTER SUCCESS {nick} ")
+        peer.expect(r" 366 ")
+        ends[nick] = peer
+    ends["alice"].expect(r"^:bob!\S+ JOIN ")  # n1 knows bob
+    ends["alice"].send("PRIVMSG bob :across the network")
+    ends["bob"].expect(r"PRIVMSG bob :across the network$")
+    span = "timestamp=2000-01-01T00:00:00.000Z timestamp=2100-01-01T00:00:00.000Z 10"
+    for nick, other in (("bob", "alice"), ("alice", "bob")):
+        ends[nick].send(f"CHATHISTORY TARGETS {span}")
+        assert ends[nick].expect(rf" CHATHISTORY TARGETS {other} ").split(" ", 1)[1].startswith(
+            f":n{1 if nick == 'alice' else 2}.test CHATHISTORY TARGETS {other} timestamp=")
+    ends["bob"].send("CHATHISTORY LATEST alice * 10")
+    assert ends["bob"].expect(r"PRIVMSG bob ").endswith(":alice!u@127.0.0.1 PRIVMSG bob :across the network")

@@ -14,6 +14,7 @@ import pytest
 
 from geventchat.config import Config
 from geventchat.core.chat import Chat
+from geventchat.core.outbox import server_time
 from geventchat.core.sasl import encode
 from geventchat.core.session import TransportInfo
 from geventchat.passwords import Argon2Hasher
@@ -514,3 +515,32 @@ def test_private_messages_are_kept_only_between_two_accounts_and_read_only_by_th
     carol.say("CAP REQ :draft/chathistory batch")
     assert history(carol, "bob") == [] and history(carol, "alice") == []
     assert history(guest, "alice") == []
+
+
+def test_targets_lists_the_private_conversations_of_an_account_beside_its_channels(chat):
+    """draft/chathistory TARGETS: "the targets ... that have had messages between the two timestamps",
+    private conversations included, each named as CHATHISTORY LATEST takes it."""
+    alice = with_account(chat, "alice")
+    bob = with_account(chat, "Bob")
+    carol = with_account(chat, "carol")
+    for peer in (alice, bob, carol):
+        peer.say("CAP REQ :draft/chathistory batch server-time")
+    alice.say("PRIVMSG #lobby :in the lobby", now=NOW + 1)
+    alice.say("PRIVMSG Bob :between accounts", now=NOW + 2)
+    chat.history.flush()
+    carol.say("PRIVMSG alice :still waiting to be written", now=NOW + 3)
+
+    def targets(peer: Peer) -> list[str]:
+        peer.new()
+        lines = peer.say(f"CHATHISTORY TARGETS timestamp={server_time(NOW)} timestamp={server_time(NOW + 10)} 10")
+        return [line.split(" ", 1)[1] for line in lines[1:-1]]
+
+    assert targets(alice) == [f":irc.test CHATHISTORY TARGETS #lobby timestamp={server_time(NOW + 1)}",
+                              f":irc.test CHATHISTORY TARGETS bob timestamp={server_time(NOW + 2)}",
+                              f":irc.test CHATHISTORY TARGETS carol timestamp={server_time(NOW + 3)}"]
+    assert targets(bob) == [f":irc.test CHATHISTORY TARGETS #lobby timestamp={server_time(NOW + 1)}",
+                            f":irc.test CHATHISTORY TARGETS alice timestamp={server_time(NOW + 2)}"]
+    assert history(bob, "alice") == [":alice!alice@127.0.0.1 PRIVMSG Bob :between accounts"]
+    guest = Peer(chat, "guest", now=NOW)
+    guest.say("CAP REQ :draft/chathistory batch server-time")
+    assert targets(guest) == [f":irc.test CHATHISTORY TARGETS #lobby timestamp={server_time(NOW + 1)}"]

@@ -14,6 +14,7 @@ import pytest
 
 from geventchat.config import Config
 from geventchat.core.chat import Chat
+from geventchat.core.history import Entry, conversation
 from geventchat.core.outbox import server_time
 from geventchat.store.sqlite import SqliteHistory
 from tests.support.peer import Peer
@@ -365,3 +366,24 @@ def test_lines_of_one_instant_keep_their_order_through_a_large_write(store):
     assert texts(batch_of(reader.say("CHATHISTORY LATEST #lobby * 600"))[1]) == [f"line {i}" for i in range(600)]
     assert texts(batch_of(reader.say(f"CHATHISTORY BEFORE #lobby timestamp={server_time(T0 + 1)} 3"))[1]) == [
         "line 597", "line 598", "line 599"]
+
+
+def test_a_file_from_before_the_conversations_list_gets_one_when_opened(tmp_path):
+    """TARGETS finds private conversations through a list of them; a file written before that list
+    existed has it made from its lines when the server opens it."""
+    import sqlite3
+
+    path = tmp_path / "history.sqlite3"
+    store = SqliteHistory(path, max_age=30 * 86400, max_lines=1000)
+    private = conversation("alice", "Bob")
+    store.append(Entry("m1", T0, private, "PRIVMSG", b":alice!a@h PRIVMSG Bob :hi\r\n", {}, "u1", "alice"))
+    store.append(Entry("m2", T0, "#lobby", "PRIVMSG", b":alice!a@h PRIVMSG #lobby :hi\r\n", {}, "u1", "alice"))
+    store.close()
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE conversations")
+    store = SqliteHistory(path, max_age=30 * 86400, max_lines=1000)
+    try:
+        assert store.conversations("alice") == store.conversations("bob") == [private]
+        assert store.conversations("carol") == []
+    finally:
+        store.close()

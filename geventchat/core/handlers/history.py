@@ -12,7 +12,7 @@ from ...protocol.names import casefold
 from ..caps import REDACTION
 from ..context import Context, Fail, IrcError
 from ..accounts import valid_account_name
-from ..history import Entry, HistoryStore, Ref, StoreError, conversation, parse_ref, parse_timestamp
+from ..history import Entry, HistoryStore, Ref, StoreError, conversation, other_side, parse_ref, parse_timestamp
 from ..outbox import server_time
 
 log = logging.getLogger("geventchat")
@@ -111,14 +111,21 @@ def _query(store: HistoryStore, sub: str, target: str, refs: list[Ref], limit: i
 
 
 def _targets(ctx: Context, store: HistoryStore, msg: Message, limit: int) -> None:
-    """CHATHISTORY TARGETS: the channels (of those the client is in) with lines between two times."""
+    """CHATHISTORY TARGETS: the channels the client is in and, when it is logged in, the accounts it has
+    private lines kept with (by name: `CHATHISTORY LATEST <name>` reads them), with lines between two times."""
     stamps = [parse_ref(text) for text in msg.params[1:3]]
     if any(ref is None or ref.time is None for ref in stamps):
         raise Fail("CHATHISTORY", "INVALID_PARAMS", "TARGETS", "TARGETS takes two timestamp=YYYY-MM-DDThh:mm:ss.sssZ")
     chat = ctx.chat
     names = {casefold(name): name for name in chat.channel_names(ctx.session)}
-    found = _stored(lambda: store.targets(list(names), stamps[0].time, stamps[1].time, limit), "CHATHISTORY",
-                    "MESSAGE_ERROR", "TARGETS", "*")
+    account = ctx.session.account
+
+    def work() -> list[tuple[str, float]]:
+        if account is not None:
+            names.update((target, other_side(target, account)) for target in store.conversations(casefold(account)))
+        return store.targets(list(names), stamps[0].time, stamps[1].time, limit)
+
+    found = _stored(work, "CHATHISTORY", "MESSAGE_ERROR", "TARGETS", "*")
     outbox = ctx.outbox
     batch = outbox.open_batch(ctx.session, "draft/chathistory-targets")
     for folded, latest in found:
