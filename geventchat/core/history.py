@@ -32,14 +32,15 @@ class StoreError(Exception):
     """A store could not do what was asked (its disk, its database): the caller tells the client, nobody dies."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Entry:
     """One line of a channel's history, as it was relayed.
 
     The line is kept as the bytes a client without capabilities was sent (the
     outbox formatted them once already), so keeping it costs no formatting
     and playing it back none either; its sender and parameters are read back
-    from it when asked for.
+    from it when asked for. Not frozen: one is made for every line kept, and
+    a frozen dataclass's __init__ costs four times as much.
     """
 
     msgid: str
