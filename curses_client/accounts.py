@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from geventchat.protocol.message import Message
 
+from . import history
 from .handlers import Reply, handles, last, strip_formatting
 from .refusal import Refusal, Retry
 from .sasl import Login, chunks, offers
@@ -114,9 +115,10 @@ def authenticate(state: ChatState, msg: Message, now: float) -> list[Reply]:
 
 @handles(RPL_LOGGEDIN)
 def logged_in(state: ChatState, msg: Message, now: float) -> list[Reply]:
+    """Logged in (at registration, or later with /identify): private history is ours to read now."""
     state.account = msg.param(2) or state.account
     state.note(now, f"You are logged in as {state.account}")
-    return []
+    return history.ask_targets(state, now)
 
 
 @handles(RPL_LOGGEDOUT)

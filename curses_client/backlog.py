@@ -42,6 +42,7 @@ class Fetch:
     received: int = 0         # lines the server sent, all pages
     shown: int = 0            # ... of which were new here
     by_time: bool = False     # asked by timestamp after a msgid the server did not know
+    news: bool = False        # lines nobody has seen yet (a private conversation while away): marked as new
 
 
 @dataclass

@@ -20,15 +20,11 @@ from geventchat.argtypes import not_negative, port, positive, room
 from geventchat.protocol.names import valid_nick
 
 from .address import AddressError, split_address
-from .config import (CONNECT_TIMEOUT, DEFAULT_PORT, DEFAULT_TLS_PORT, ECHO_TIMEOUT, HISTORY_CATCHUP, HISTORY_LINES,
-                     HISTORY_WAIT, NICK_POLL, NICKLIST_COLS, PASSWORD_ENV, PASTE_CONFIRM_LINES, REFUSED_RETRY, SCROLLBACK,
-                     SEND_BURST, SEND_RATE, ClientConfig, TlsConfig)
+from .config import (CONNECT_TIMEOUT, DEFAULT_PORT, DEFAULT_TLS_PORT, ECHO_TIMEOUT, HISTORY_CATCHUP, HISTORY_DM_DAYS,
+                     HISTORY_DM_MAX, HISTORY_LINES, HISTORY_WAIT, NICK_MAX, NICK_POLL, NICKLIST_COLS, PASSWORD_ENV,
+                     PASTE_CONFIRM_LINES, REFUSED_RETRY, SCROLLBACK, SEND_BURST, SEND_RATE, ClientConfig, TlsConfig)
 from .password import PasswordError, read_password
 from .tls import FingerprintError, describe_tls_error, make_context, parse_fingerprint
-
-NICK_MAX = 64
-"""Longest nick we let through; the server's own limit (NICKLEN) applies once it has said it."""
-
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -95,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     limits.add_argument("--history-catchup", type=positive(int), default=HISTORY_CATCHUP, metavar="N",
                         help="most lines of a channel fetched after a reconnect: what was said while away "
                              f"(default {HISTORY_CATCHUP})")
+    limits.add_argument("--history-dm-days", type=not_negative(float), default=HISTORY_DM_DAYS, metavar="DAYS",
+                        help="logged in, open the private conversations with lines in the last DAYS days on "
+                             "the first connection; 0: none (a reconnect always catches up on what came while "
+                             f"away) (default {HISTORY_DM_DAYS:g})")
+    limits.add_argument("--history-dm-max", type=positive(int), default=HISTORY_DM_MAX, metavar="N",
+                        help="most private conversations brought back from history at one connection "
+                             f"(default {HISTORY_DM_MAX})")
     limits.add_argument("--history-wait", type=positive(float), default=HISTORY_WAIT, metavar="SECONDS",
                         help="live lines wait this long at most for a history answer to land before them "
                              f"(default {HISTORY_WAIT:g})")
@@ -138,6 +141,7 @@ def config_from_args(argv: list[str] | None) -> ClientConfig:
                         refused_retry=args.refused_retry, nick_poll=args.nick_poll,
                         connect_timeout=args.connect_timeout, scrollback=args.scrollback,
                         history_lines=args.history_lines, history_catchup=args.history_catchup,
+                        history_dm_days=args.history_dm_days, history_dm_max=args.history_dm_max,
                         echo_timeout=args.echo_timeout, history_wait=args.history_wait,
                         nicklist_cols=args.nicklist_cols,
                         sasl=_sasl(parser, args), account=args.account or "",

@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 DEFAULT_PORT = 25565
 DEFAULT_TLS_PORT = 6697
 
+NICK_MAX = 64
+"""Longest nick we let through; the server's own limit (NICKLEN) applies once it has said it."""
+
 SEND_BURST = 10
 """Lines sent at once before pacing starts (the server's flood burst)."""
 
@@ -35,6 +38,13 @@ HISTORY_LINES = 100
 
 HISTORY_CATCHUP = 1000
 """Most lines of one channel fetched after a reconnect (what was said while we were away)."""
+
+HISTORY_DM_DAYS = 1.0
+"""Days of private conversations looked back over on the first connection (0: none; a reconnect always
+catches up from the last line seen)."""
+
+HISTORY_DM_MAX = 50
+"""Most private conversations brought back from history at one connection (CHATHISTORY TARGETS)."""
 
 ECHO_TIMEOUT = 30.0
 """Seconds to wait for the server to echo a line of ours before flagging it as not confirmed."""
@@ -85,6 +95,8 @@ class ClientConfig:
     scrollback: int = SCROLLBACK
     history_lines: int = HISTORY_LINES
     history_catchup: int = HISTORY_CATCHUP
+    history_dm_days: float = HISTORY_DM_DAYS
+    history_dm_max: int = HISTORY_DM_MAX
     echo_timeout: float = ECHO_TIMEOUT
     history_wait: float = HISTORY_WAIT
     nicklist_cols: int = NICKLIST_COLS

@@ -1,4 +1,5 @@
-"""A channel's history from the server (IRCv3 draft/chathistory): filled on join, caught up, paged back.
+"""History from the server (IRCv3 draft/chathistory): channels filled on join, caught up, paged back;
+private conversations found again after time away.
 
 On joining a channel whose window knows no history yet, the client asks for
 the LATEST lines; on joining again (after a reconnect, or a kick) it asks
@@ -8,6 +9,13 @@ oldest. Answers come in a `chathistory` batch. Live lines that arrive
 while an answer is on its way wait, so history always lands before them,
 and a marker says where history ends. Every line with a msgid is shown
 once, however history and live lines overlap.
+
+Logged in to an account, the client also asks which private conversations
+had lines while it was away (TARGETS, answered in a
+`draft/chathistory-targets` batch): since the last line it saw before a
+reconnect, or over the last --history-dm-days on the first connection. Each
+conversation's window is caught up like a channel's, or opened and filled,
+and marked in the act list as a new private message would be.
 """
 
 from __future__ import annotations
@@ -15,12 +23,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from geventchat.protocol.message import Message
-from geventchat.protocol.names import casefold
+from geventchat.protocol.names import casefold, valid_nick
 
 from . import talk
 from .backlog import Fetch, Ref, parse_time
+from .config import NICK_MAX
 from .handlers import Reply, handles, last, nick_of, strip_formatting
-from .state import ChatState, Kind, Line, Window
+from .state import Activity, ChatState, Kind, Line, Phase, Window, WindowKind
+
+HISTORY_BATCH = "chathistory"
+TARGETS_BATCH = "draft/chathistory-targets"
+
+TARGETS = "TARGETS"
+"""The kind of a TARGETS request in `history_asked`; its target is `*`, which no window is named."""
+
+CLOCK_SLACK = 60.0
+"""Seconds past the server's time that a TARGETS span reaches, in case a line is stamped a little ahead."""
+
+DAY = 86_400.0
+
 
 @dataclass
 class Batch:
@@ -54,18 +75,19 @@ def _ask(state: ChatState, window: Window, kind: str, ref: str, size: int) -> Re
     return ("CHATHISTORY", kind, window.name, ref, str(size))
 
 
-def start(state: ChatState, window: Window, now: float) -> list[Reply]:
-    """We are in the channel: ask for its latest lines, or for what we missed since the newest we have."""
+def start(state: ChatState, window: Window, now: float, news: bool = False) -> list[Reply]:
+    """We are in the channel (or have a conversation): ask for its latest lines, or for what we missed
+    since the newest we have. `news`: the lines are marked in the act list as they would be live."""
     backlog = window.backlog
     if not available(state) or backlog.fetch is not None:
         return []
     backlog.hold()
     if backlog.newest is None:
         size = _page(state, state.settings.history_lines)
-        backlog.fetch = Fetch("LATEST", now, size)
+        backlog.fetch = Fetch("LATEST", now, size, news=news)
         return [_ask(state, window, "LATEST", "*", size)]
     size = _page(state, state.settings.history_catchup)
-    backlog.fetch = Fetch("AFTER", now, size)
+    backlog.fetch = Fetch("AFTER", now, size, news=news)
     return [_ask(state, window, "AFTER", backlog.newest.param(), size)]
 
 
@@ -95,6 +117,7 @@ def forget(state: ChatState, window: Window) -> None:
 
 def connection_lost(state: ChatState) -> None:
     """Answers can no longer come: every window shows what it held, and asks again after the reconnect."""
+    _away_from(state)
     state.history_asked.clear()
     state.batches.clear()
     for window in state.windows:
@@ -115,6 +138,95 @@ def expire(state: ChatState, now: float) -> None:
             state.changed = True
 
 
+# --- private conversations while away (TARGETS) ---------------------------------
+
+def heard(state: ChatState, msg: Message, now: float) -> None:
+    """A line arrived while registered: its time (the server's, when tagged) is how far we have seen."""
+    if state.phase is Phase.CONNECTED:
+        state.last_line_at = parse_time(msg.tag("time")) or now
+
+
+def _away_from(state: ChatState) -> None:
+    """The link is gone: the next TARGETS starts at the last line seen on it, unless this connection's
+    TARGETS went unanswered (then the next one still starts where this one did). An attempt that never
+    registered saw no line and changes nothing."""
+    if state.dm_asked != "asked" and state.last_line_at is not None:
+        state.dm_from = state.last_line_at
+    state.dm_asked = ""
+    state.last_line_at = None
+
+
+def ask_targets(state: ChatState, now: float) -> list[Reply]:
+    """Registered and logged in on a server that keeps history: ask, once a connection, which private
+    conversations had lines while we were away."""
+    if (state.dm_asked or state.account is None or state.phase is not Phase.CONNECTED or not state.motd_done
+            or not available(state)):
+        return []
+    span = _targets_span(state, now)
+    if span is None:
+        return []
+    state.dm_asked = "asked"
+    size = _page(state, state.settings.history_dm_max)
+    state.history_asked.append(Asked("*", TARGETS, size))
+    return [("CHATHISTORY", TARGETS, Ref(None, span[0]).param(), Ref(None, span[1]).param(), str(size))]
+
+
+def _targets_span(state: ChatState, now: float) -> tuple[float, float] | None:
+    """From the last line seen before the reconnect, or --history-dm-days back on the first connection
+    (None when that is 0), to the server's time now and a little more."""
+    clock = state.last_line_at or now
+    if state.dm_from is not None:
+        start = state.dm_from
+    elif state.settings.history_dm_days > 0:
+        start = clock - state.settings.history_dm_days * DAY
+    else:
+        return None
+    return start, clock + CLOCK_SLACK
+
+
+def _targets_answered(state: ChatState, done: Batch, now: float) -> list[Reply]:
+    """Each private conversation named gets its window caught up, or opened and filled; channels are
+    left to their JOIN."""
+    asked = _take_asked(state, "*")
+    state.dm_asked = "answered"
+    replies: list[Reply] = []
+    names = [name for name in map(_target_of, done.messages) if name]
+    private = [name for name in names if not state.features.is_channel(name) and valid_nick(name, NICK_MAX)]
+    for name in private:
+        replies += _catch_up_private(state, name, now)
+    # Our private lines whose echo the lost link took: those of these conversations wait for their history.
+    talk.settle_lost(state, private=True, coming={casefold(name) for name in private})
+    if asked is not None and len(names) >= asked.size:
+        state.status(now, f"More private conversations had lines while you were away than the {asked.size} "
+                          "fetched (--history-dm-max)", state.windows.status)
+    return replies
+
+
+def _target_of(msg: Message) -> str:
+    """`CHATHISTORY TARGETS <name> <timestamp>` -> the name; "" for any other line."""
+    if msg.command != "CHATHISTORY" or msg.param(0).upper() != TARGETS:
+        return ""
+    return msg.param(1)
+
+
+def _catch_up_private(state: ChatState, nick: str, now: float) -> list[Reply]:
+    """A conversation that had lines while we were away: its window, opened as a private message would
+    open it, asks for them."""
+    window = state.windows.find(nick)
+    if window is None:
+        window = state.query(nick)
+    elif window.kind is not WindowKind.QUERY:
+        return []
+    return start(state, window, now, news=True)
+
+
+def _news_level(line: Line) -> Activity:
+    """A private line from history marks its window as it would live: the other's lines as a mention."""
+    if line.own or line.kind in (Kind.STATUS, Kind.MARKER):
+        return Activity.NONE
+    return Activity.MENTION
+
+
 # --- batches ------------------------------------------------------------------
 
 @handles("BATCH")
@@ -124,18 +236,20 @@ def batch(state: ChatState, msg: Message, now: float) -> list[Reply]:
         state.batches[ref[1:]] = Batch(msg.param(1), tuple(msg.params[2:]))
     elif ref.startswith("-"):
         done = state.batches.pop(ref[1:], None)
-        if isinstance(done, Batch) and done.kind == "chathistory":
+        if isinstance(done, Batch) and done.kind == HISTORY_BATCH:
             return _answered(state, done, now)
+        if isinstance(done, Batch) and done.kind == TARGETS_BATCH:
+            return _targets_answered(state, done, now)
     return []
 
 
 def collects(state: ChatState, msg: Message) -> bool:
-    """A line inside a chathistory batch waits for the end of the batch."""
+    """A line inside a chathistory or TARGETS batch waits for the end of the batch."""
     ref = msg.tag("batch")
     if ref is None or msg.command == "BATCH":
         return False
     open_batch = state.batches.get(ref)
-    if not isinstance(open_batch, Batch) or open_batch.kind != "chathistory":
+    if not isinstance(open_batch, Batch) or open_batch.kind not in (HISTORY_BATCH, TARGETS_BATCH):
         return False
     open_batch.messages.append(msg)
     return True
@@ -216,6 +330,8 @@ def _append(state: ChatState, window: Window, messages: list[Message], asked: As
             backlog.remember(msgid, stamp, line)
         window.append(line)
         fetch.shown += 1
+        if fetch.news:
+            state.windows.mark(window, _news_level(line))
     state.changed = True
     more = asked is not None and backlog.fetch is fetch
     if more and fetch.kind == "AFTER":
@@ -283,7 +399,7 @@ def failed(state: ChatState, msg: Message, now: float) -> None:
     window = state.windows.find(asked.target) if asked is not None else None
     text = f"History not available: {strip_formatting(last(msg))}"
     if window is None:
-        state.error(now, text)
+        state.error(now, text, state.windows.status if asked is not None and asked.kind == TARGETS else None)
         return
     backlog = window.backlog
     if asked.kind == "BEFORE":

@@ -39,6 +39,7 @@ def handle(state: ChatState, msg: Message, now: float) -> list[Reply]:
     """Apply one server message; return what to send back."""
     if history.collects(state, msg):
         return []
+    history.heard(state, msg, now)
     handler = HANDLERS.get(msg.command)
     if handler is not None:
         return handler(state, msg, now)
@@ -106,11 +107,14 @@ def end_of_welcome(state: ChatState, msg: Message, now: float) -> list[Reply]:
         state.status(now, strip_formatting(last(msg)), state.windows.status)
     state.quiet_welcome = False
     state.motd_done = True
-    # Lines sent before a loss that no history will vouch for are flagged now.
-    talk.settle_lost(state, private=history.available(state))
+    replies = history.ask_targets(state, now)
+    if not replies:
+        # Lines sent before a loss that no history will vouch for are flagged now (with TARGETS asked,
+        # private ones wait for its answer).
+        talk.settle_lost(state, private=history.available(state))
     if any(casefold(name) not in _joined(state) for name, _ in state.wanted.values()):
         state.join_due = now + JOIN_GRACE
-    return []
+    return replies
 
 
 def _joined(state: ChatState) -> set[str]:

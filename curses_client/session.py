@@ -591,6 +591,7 @@ def settings_of(config: ClientConfig) -> Settings:
     if config.sasl:
         login = Login(config.sasl, config.account or config.nick, config.password)
     return Settings(history_lines=config.history_lines, history_catchup=config.history_catchup,
+                    history_dm_days=config.history_dm_days, history_dm_max=config.history_dm_max,
                     echo_timeout=config.echo_timeout, history_wait=config.history_wait, login=login,
                     sasl_required=config.sasl_required)
 

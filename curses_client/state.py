@@ -12,7 +12,7 @@ from enum import Enum
 
 from geventchat.protocol.names import casefold
 
-from .config import ECHO_TIMEOUT, HISTORY_CATCHUP, HISTORY_LINES, HISTORY_WAIT
+from .config import ECHO_TIMEOUT, HISTORY_CATCHUP, HISTORY_DM_DAYS, HISTORY_DM_MAX, HISTORY_LINES, HISTORY_WAIT
 from .features import Features
 from .refusal import Refusal
 from .sasl import Login
@@ -36,6 +36,8 @@ class Settings:
 
     history_lines: int = HISTORY_LINES
     history_catchup: int = HISTORY_CATCHUP
+    history_dm_days: float = HISTORY_DM_DAYS
+    history_dm_max: int = HISTORY_DM_MAX
     echo_timeout: float = ECHO_TIMEOUT
     history_wait: float = HISTORY_WAIT
     login: Login | None = None             # SASL at connect: mechanism, account, password (never shown)
@@ -88,6 +90,9 @@ class ChatState:
     login: Login | None = None        # the SASL exchange in progress
     batches: dict[str, object] = field(default_factory=dict)  # open batches by reference
     history_asked: deque = field(default_factory=deque)       # CHATHISTORY requests out, in order
+    last_line_at: float | None = None  # the server's time of the newest line we got while registered
+    dm_from: float | None = None      # private conversations are caught up to here (None: look back)
+    dm_asked: str = ""                # this connection's CHATHISTORY TARGETS: "", "asked", "answered"
     echoes: deque = field(default_factory=deque)              # lines of ours awaiting their echo
     lost_echoes: list = field(default_factory=list)           # ... whose connection ended first
     changed: bool = True              # something to redraw

@@ -10,6 +10,7 @@ twice. The same placement serves lines played back from history.
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from geventchat.protocol.message import Message
@@ -174,11 +175,16 @@ def connection_lost(state: ChatState) -> None:
     state.echoes.clear()
 
 
-def settle_lost(state: ChatState, window: Window | None = None, private: bool = False) -> None:
-    """What history did not confirm (of one window's conversation, of private ones, or all) is flagged."""
+def settle_lost(state: ChatState, window: Window | None = None, private: bool = False,
+                coming: Collection[str] = ()) -> None:
+    """What history did not confirm (of one window's conversation, of private ones, or all) is flagged.
+
+    `coming`: (casefolded) conversations whose history is on its way; their lines wait for it.
+    """
     keep = []
     for echo in state.lost_echoes:
-        if (window is None and not private) or (private and not state.features.is_channel(echo.target)) or (
+        if (window is None and not private) or (
+                private and not state.features.is_channel(echo.target) and casefold(echo.target) not in coming) or (
                 window is not None and casefold(echo.target) == casefold(window.name)):
             _unconfirmed(state, echo)
         else:

@@ -41,6 +41,8 @@ PURE = ["editor", "wrap", "state", "incoming", "commands", "session", "connectio
     (["h", "bob", "B", "b", "--account", "9lives"], "not a valid account name"),
     (["h", "bob", "B", "b", "--history-lines", "0"], "must be greater than 0"),
     (["h", "bob", "B", "b", "--nicklist-cols", "-1"], "--nicklist-cols"),
+    (["h", "bob", "B", "b", "--history-dm-days", "-1"], "--history-dm-days"),
+    (["h", "bob", "B", "b", "--history-dm-max", "0"], "must be greater than 0"),
 ])
 def test_bad_arguments(argv: list[str], says: str, capsys) -> None:
     assert main(argv) == 2
@@ -94,6 +96,14 @@ def test_the_flags_defaults_match_the_servers_flood_budget() -> None:
     config = config_from_args(["h", "a", "A", "a"])
     assert (config.send_burst, config.send_rate, config.paste_lines) == (10, 1.0, 5)
     assert not config.tls.enabled
+
+
+def test_the_private_history_look_back_has_a_default_and_zero_turns_it_off() -> None:
+    """--history-dm-days: a day by default, 0 allowed (no look-back on the first connection)."""
+    config = config_from_args(["h", "a", "A", "a"])
+    assert (config.history_dm_days, config.history_dm_max) == (1.0, 50)
+    config = config_from_args(["h", "a", "A", "a", "--history-dm-days", "0", "--history-dm-max", "10"])
+    assert (config.history_dm_days, config.history_dm_max) == (0.0, 10)
 
 
 def test_a_certificate_that_cannot_be_used_is_a_usage_error(tmp_path, capsys) -> None:

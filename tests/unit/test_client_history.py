@@ -7,7 +7,7 @@ import time
 from curses_client import history, talk
 from curses_client.backlog import format_time
 from curses_client.scrollback import Line
-from curses_client.state import ChatState, Kind, Phase, Settings
+from curses_client.state import Activity, ChatState, Kind, Phase, Settings, WindowKind
 from tests.support.client_state import NOW, feed
 
 T = format_time(NOW - 3600)   # an hour ago
@@ -169,3 +169,205 @@ def test_a_slow_answer_stops_holding_live_lines_after_the_wait() -> None:
     assert texts(state) == ["You joined #lobby", "live"]
     feed(state, *answer(said(1)))          # late: it still lands, after what is shown
     assert texts(state) == ["You joined #lobby", "live", "line 1", "End of history; live from here"]
+
+
+# --- private conversations found again: CHATHISTORY TARGETS ---------------------
+
+DAY = 86_400
+
+
+def logged_in(*welcome: str, now: float = NOW, **settings) -> tuple[ChatState, list[tuple[str, ...]]]:
+    """A client logged in with SASL before registration ends; also what it sends at the end of the welcome."""
+    state = ChatState(nick="alice", server="irc.test", settings=Settings(**settings))
+    feed(state, ":irc.test CAP * LS :batch draft/chathistory echo-message message-tags server-time",
+         ":irc.test CAP * ACK :message-tags server-time batch echo-message draft/chathistory")
+    return state, register(state, *welcome, now=now)
+
+
+def register(state: ChatState, *welcome: str, now: float = NOW) -> list[tuple[str, ...]]:
+    """Registration as the server runs it, the SASL login first (the session resets these on each connect)."""
+    state.phase, state.motd_done, state.account = Phase.REGISTERING, False, None
+    return feed(state, ":irc.test 900 alice alice!a@h alice :You are now logged in as alice",
+                ":irc.test 001 alice :Welcome", ":irc.test 005 alice CHATHISTORY=100 :are supported", *welcome,
+                ":irc.test 422 alice :No MOTD", now=now)
+
+
+def targets_asked(start: float, end: float, limit: int = 50) -> list[tuple[str, ...]]:
+    return [("CHATHISTORY", "TARGETS", f"timestamp={format_time(start)}", f"timestamp={format_time(end)}",
+             str(limit))]
+
+
+def targets(*names: str) -> tuple[str, ...]:
+    """A TARGETS answer naming these targets, each with a line a minute ago."""
+    stamp = format_time(NOW - 60)
+    return (":irc.test BATCH +t draft/chathistory-targets",
+            *(f"@batch=t :irc.test CHATHISTORY TARGETS {name} timestamp={stamp}" for name in names),
+            ":irc.test BATCH -t")
+
+
+def status_texts(state: ChatState) -> list[str]:
+    return [line.text for line in state.windows.status.scrollback]
+
+
+def test_logged_in_the_first_connection_asks_which_conversations_had_lines_in_the_last_day() -> None:
+    """TARGETS is asked once registered and logged in: from --history-dm-days back to the server's time now
+    and a little slack, at most --history-dm-max conversations."""
+    _, sent = logged_in(history_dm_max=30)
+    assert sent == targets_asked(NOW - DAY, NOW + history.CLOCK_SLACK, 30)
+    _, sent = logged_in(history_dm_days=0.5)
+    assert sent == targets_asked(NOW - DAY / 2, NOW + history.CLOCK_SLACK)
+    _, sent = logged_in(history_dm_days=0)
+    assert sent == []
+
+
+def test_the_span_is_on_the_servers_clock() -> None:
+    """The end of the span is the server's time of the line that ends the welcome, not the local clock."""
+    state = ChatState(nick="alice", server="irc.test")
+    feed(state, ":irc.test CAP * LS :batch draft/chathistory server-time",
+         ":irc.test CAP * ACK :batch draft/chathistory server-time")
+    server_now = NOW + 300
+    sent = feed(state, ":irc.test 900 alice alice!a@h alice :You are now logged in as alice",
+                ":irc.test 001 alice :Welcome",
+                f"@time={format_time(server_now)} :irc.test 422 alice :No MOTD")
+    assert sent == targets_asked(server_now - DAY, server_now + history.CLOCK_SLACK)
+
+
+def test_not_logged_in_or_without_history_nothing_is_asked() -> None:
+    """No account, or a server without draft/chathistory: no TARGETS, and the requests are the channel's own."""
+    state = with_caps()
+    assert feed(state, ":alice!a@h JOIN #lobby") == [("CHATHISTORY", "LATEST", "#lobby", "*", "50")]
+    assert list(state.history_asked) == [history.Asked("#lobby", "LATEST", 50)]   # no TARGETS among them
+    plain = ChatState(nick="alice", server="irc.test")
+    feed(plain, ":irc.test CAP * LS :sasl multi-prefix", ":irc.test CAP * ACK :multi-prefix")
+    assert feed(plain, ":irc.test 900 alice alice!a@h alice :You are now logged in as alice",
+                ":irc.test 001 alice :Welcome", ":irc.test 422 alice :No MOTD") == []
+    assert not plain.history_asked
+
+
+def test_a_login_after_the_welcome_asks_then() -> None:
+    """/identify later: the 900 that says so asks, once for the connection."""
+    state = with_caps()
+    assert feed(state, ":irc.test 900 alice alice!a@h alice :You are now logged in as alice") == targets_asked(
+        NOW - DAY, NOW + history.CLOCK_SLACK)
+    assert feed(state, ":irc.test 900 alice alice!a@h alice :You are now logged in as alice") == []
+
+
+def test_of_a_channel_and_a_nick_only_the_nick_is_asked_for_and_its_window_filled_and_marked() -> None:
+    """Channels in the answer are left to their JOIN; a nick gets a window, its LATEST lines with their
+    own times, and the mark a new private message gives."""
+    state, _ = logged_in()
+    status_before = len(state.windows.status.scrollback)
+    assert feed(state, *targets("#lobby", "bob")) == [("CHATHISTORY", "LATEST", "bob", "*", "100")]
+    assert state.windows.find("#lobby") is None
+    assert len(state.windows.status.scrollback) == status_before   # the TARGETS lines are not shown as such
+    bob = state.windows.find("bob")
+    assert bob is not None and bob.kind is WindowKind.QUERY and texts(state, "bob") == []
+    assert list(state.history_asked) == [history.Asked("bob", "LATEST", 100)]
+    feed(state, *answer(said(1, who="bob", target="alice"), said(2, who="alice", target="bob"),
+                        said(3, who="bob", target="alice"), target="bob"))
+    assert texts(state, "bob") == ["line 1", "line 2", "line 3", "End of history; live from here"]
+    lines = list(bob.scrollback)
+    assert lines[0].history and lines[0].when == NOW - 3600 + 1 and lines[0].kind is Kind.PRIVATE_IN
+    assert lines[1].own
+    assert bob.activity is Activity.MENTION        # as a new private message marks it
+    assert (state.windows.number(bob), bob) in state.windows.act_list()
+    assert not state.history_asked
+
+
+def test_a_conversation_with_only_my_own_lines_opens_unmarked() -> None:
+    """My own lines are no news: the window opens, and the act list does not list it."""
+    state, _ = logged_in()
+    feed(state, *targets("carol"), *answer(said(1, who="alice", target="carol"), target="carol"))
+    assert texts(state, "carol") == ["line 1", "End of history; live from here"]
+    assert state.windows.find("carol").activity is Activity.NONE
+
+
+def test_a_private_line_that_comes_live_while_its_history_is_on_the_way_lands_after_it_once() -> None:
+    """A live line waits for the conversation's history and comes after it, not repeated from it."""
+    state, _ = logged_in()
+    feed(state, *targets("bob"), said(2, who="bob", target="alice").replace("batch=h;", ""))
+    assert texts(state, "bob") == []                         # held until the history is in
+    feed(state, *answer(said(1, who="bob", target="alice"), said(2, who="bob", target="alice"), target="bob"))
+    assert texts(state, "bob") == ["line 1", "End of history; live from here", "line 2"]
+
+
+def test_after_a_reconnect_an_open_conversation_asks_for_what_came_after_its_newest_line() -> None:
+    """The span starts at the server's time of the last line seen before the link was lost; a window
+    that is open already is caught up AFTER its newest line, each line once."""
+    state, _ = logged_in()
+    feed(state, *targets())                                  # nothing in the last day
+    last_seen = NOW - 3600 + 7
+    feed(state, said(7, who="bob", target="alice").replace("batch=h;", ""))
+    assert texts(state, "bob") == ["line 7"]
+    history.connection_lost(state)
+    later = NOW + 600
+    assert register(state, now=later) == targets_asked(last_seen, later + history.CLOCK_SLACK)
+    assert feed(state, *targets("bob"), now=later) == [("CHATHISTORY", "AFTER", "bob", "msgid=m7", "100")]
+    state.windows.show(state.windows.status)
+    feed(state, *answer(said(7, who="bob", target="alice"), said(8, who="bob", target="alice"), target="bob"),
+         now=later)
+    assert texts(state, "bob") == ["line 7", "line 8",
+                                   "End of what was said while you were away (1 line); live from here"]
+    assert state.windows.find("bob").activity is Activity.MENTION
+
+
+def test_a_connection_lost_before_the_answer_asks_again_from_the_same_start() -> None:
+    """Nothing is skipped: an unanswered TARGETS, or a reconnect attempt that never registered, leaves the
+    span's start at the last line seen before the first loss."""
+    state, _ = logged_in()
+    feed(state, *targets())
+    history.connection_lost(state)
+    assert register(state, now=NOW + 60) == targets_asked(NOW, NOW + 60 + history.CLOCK_SLACK)
+    history.connection_lost(state)                           # before the TARGETS answer came
+    history.connection_lost(state)                           # an attempt that never registered
+    assert register(state, now=NOW + 900) == targets_asked(NOW, NOW + 900 + history.CLOCK_SLACK)
+
+
+def test_with_no_look_back_a_reconnect_still_catches_up() -> None:
+    """--history-dm-days 0 asks nothing on the first connection, but a reconnect still asks from the last line."""
+    state, sent = logged_in(history_dm_days=0)
+    assert sent == []
+    history.connection_lost(state)
+    assert register(state, now=NOW + 60) == targets_asked(NOW, NOW + 60 + history.CLOCK_SLACK)
+
+
+def test_a_failed_targets_request_is_said_and_leaves_the_other_requests_alone() -> None:
+    """FAIL CHATHISTORY for TARGETS answers the TARGETS request (said in the status window), not a channel's
+    request asked after it."""
+    state, _ = logged_in()
+    assert feed(state, ":alice!a@h JOIN #lobby") == [("CHATHISTORY", "LATEST", "#lobby", "*", "100")]
+    feed(state, ":irc.test FAIL CHATHISTORY MESSAGE_ERROR TARGETS * :The history store failed")
+    assert list(state.history_asked) == [history.Asked("#lobby", "LATEST", 100)]
+    assert status_texts(state)[-1] == "History not available: The history store failed"
+    feed(state, *answer(said(1)))
+    assert "line 1" in texts(state)
+
+
+def test_more_conversations_than_the_most_asked_for_is_said() -> None:
+    """At most --history-dm-max conversations are asked for; an answer that full says there may be more."""
+    state, sent = logged_in(history_dm_max=2)
+    assert sent[0][-1] == "2"
+    assert len(feed(state, *targets("bob", "carol"))) == 2
+    assert status_texts(state)[-1] == ("More private conversations had lines while you were away than the 2 "
+                                       "fetched (--history-dm-max)")
+
+
+def test_a_private_line_whose_echo_the_lost_link_took_is_confirmed_by_its_conversations_history() -> None:
+    """After the reconnect a lost echo to a conversation TARGETS names waits for that history (and is
+    confirmed by it, shown once); one to a conversation it does not name is flagged when the answer comes."""
+    state, _ = logged_in()
+    feed(state, *targets(), said(7, who="bob", target="alice").replace("batch=h;", ""))
+    mine = Line(NOW, Kind.MESSAGE, "line 8", "alice", own=True)
+    state.windows.find("bob").add(mine)
+    talk.await_echo(state, "bob", "line 8", mine, NOW)
+    lost = Line(NOW, Kind.MESSAGE, "hello carol", "alice", own=True)
+    state.query("carol").add(lost)
+    talk.await_echo(state, "carol", "hello carol", lost, NOW)
+    history.connection_lost(state)
+    register(state, now=NOW + 60)
+    assert not mine.unconfirmed and not lost.unconfirmed     # not yet: the TARGETS answer may vouch for them
+    assert feed(state, *targets("bob"), now=NOW + 60) == [("CHATHISTORY", "AFTER", "bob", "msgid=m7", "100")]
+    assert lost.unconfirmed and not mine.unconfirmed
+    feed(state, *answer(said(8, who="alice", target="bob"), target="bob"), now=NOW + 60)
+    assert not mine.pending and not mine.unconfirmed
+    assert texts(state, "bob").count("line 8") == 1
