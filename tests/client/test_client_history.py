@@ -1,9 +1,11 @@
 """History as a person sees it: filled on connect with each line's own time, caught up after a
-restart (once each), older lines loaded by PageUp, and our own lines confirmed by the server."""
+restart (once each), older lines loaded by PageUp, our own lines confirmed by the server, and a
+private message that never reached us found again after the reconnect."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 
@@ -11,7 +13,9 @@ import pytest
 
 from tests.client.conftest import FAST
 from tests.support.client import IrcClient
+from tests.support.relay import Relay
 from tests.support.seed import DAY, seed_history
+from tests.support.server import CHEAP_ARGON2
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -95,3 +99,49 @@ def test_own_lines_are_shown_as_the_server_confirms_them(spawn, chat_server) -> 
     row = alice.display[alice.row_of("<alice> confirmed by the server")]
     assert row[:2].isdigit() and row[2] == ":" and row.count("confirmed by the server") == 1
     bob.close()
+
+
+PASSWORD = "correct-horse-battery"
+
+
+def registered(server, nick: str) -> IrcClient:
+    """A raw client that makes the account `nick` (and is logged in to it)."""
+    client = IrcClient(server.address)
+    client.send("CAP LS 302", f"NICK {nick}", "USER u 0 * :U", f"REGISTER * * {PASSWORD}", "CAP END")
+    client.expect(rf"REGISTER SUCCESS {nick} ")
+    client.expect(r" 366 ")
+    return client
+
+
+def test_a_private_message_lost_with_the_link_opens_its_window_after_the_reconnect(server_factory, spawn,
+                                                                                     tmp_path) -> None:
+    """alice's link dies without the server knowing (the relay drops what it sends), bob writes to her
+    meanwhile; once her client is back it lists bob in the act list, and his window shows the line once."""
+    server = server_factory("--data-dir", str(tmp_path / "data"), *CHEAP_ARGON2, *FAST)
+    owner = registered(server, "alice")
+    owner.send("QUIT")
+    owner.read_until_closed()
+    bob = registered(server, "bob")
+    relay = Relay(server.address)
+    try:
+        alice = spawn("alice", "--sasl", server=server, port=relay.port, env={"CHAT_PASSWORD": PASSWORD})
+        alice.wait_status("alice (alice) |")
+        relay.blind()
+        bob.send("PRIVMSG alice :did you see this while you were gone?")
+        assert not any(" 401 " in line for line in bob.sync())      # delivered to alice's dead link, and kept
+        alice.pump(0.2)
+        assert not alice.has("did you see this")
+        relay.cut()
+        alice.wait_for(lambda t: re.search(r"Act: .*\d+:bob!", t.status()) is not None,
+                       "bob's window in the act list", timeout=20)
+        number = re.search(r"(\d+):bob!", alice.status()).group(1)
+        alice.press(f"alt-{number}")
+        alice.wait_pane("<bob> did you see this while you were gone?")
+        alice.wait_pane("End of history; live from here")
+        assert sum("did you see this" in row for row in alice.pane()) == 1, alice.dump()
+        bob.send("PRIVMSG alice :and now?")
+        alice.wait_pane("<bob> and now?")
+        assert sum("did you see this" in row for row in alice.pane()) == 1, alice.dump()
+    finally:
+        relay.close()
+        bob.close()
