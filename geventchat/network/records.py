@@ -56,6 +56,7 @@ def to_record(user: User) -> dict:
         "away": user.away,
         "secure": user.secure,
         "account": user.account,
+        "modes": user.modes,  # +o for WHOIS 313 and WHO's `*`, +i for who may see it in WHO
     }
 
 
@@ -72,4 +73,5 @@ def from_record(record: dict) -> User:
         away=record.get("away"),
         secure=bool(record.get("secure")),
         account=record.get("account"),
+        modes=record.get("modes", ""),
     )

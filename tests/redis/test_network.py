@@ -101,6 +101,36 @@ def test_away_is_known_across_nodes(three):
     assert not any(" 301 " in line for line in alice.sync())
 
 
+def test_an_operator_and_an_invisible_user_are_seen_as_such_from_other_nodes(start_node, client):
+    """User modes reach the other nodes: WHOIS shows 313 for an operator (RFC 2812 4.2.2 "RPL_WHOISOPERATOR"),
+    WHO marks it `*`, and an invisible (+i) user who shares no channel is left out of WHO there as here."""
+    from tests.server.test_accounts import OPER_PASSWORD, oper_flag
+
+    n1 = start_node("n1", *oper_flag())
+    n2 = start_node("n2", *oper_flag())
+    asker = client(n2).register("asker")
+    boss = client(n1).register("boss")
+    shy = client(n1).register("shy")
+    asker.expect(rf"^:shy{PREFIX} JOIN #lobby$")
+    boss.send(f"OPER admin {OPER_PASSWORD}")
+    boss.expect(r" 381 ")
+    shy.send("MODE shy +i", "PART #lobby")
+    shy.expect(r" PART #lobby")
+    boss.send("PRIVMSG #lobby :modes set")  # lines after a change arrive after it: the mirrors are updated
+    asker.expect("modes set")
+    asker.send("WHOIS boss")
+    assert asker.expect(r" 313 ") == ":n2.test 313 asker boss :is an IRC operator"
+    asker.send("WHO boss")
+    assert asker.expect(r" 352 ").split()[8] == "H*"
+    asker.send("WHO shy")
+    asker.expect(r" 315 ")
+    assert not any(" 352 asker * user 127.0.0.1 n1.test shy " in line for line in asker.seen), (
+        "an invisible user in no shared channel is not listed")
+    boss.send("WHO shy")
+    boss.expect(r" 315 ")
+    assert any(" 352 boss * user 127.0.0.1 n1.test shy " in line for line in boss.seen), "operators see everyone"
+
+
 def test_each_senders_order_is_kept_everywhere(three):
     nodes, alice, bob, carol = three
     for i in range(60):

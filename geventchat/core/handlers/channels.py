@@ -425,6 +425,9 @@ def _user_mode(ctx: Context, target: str, change: str) -> None:
         ctx.session.oper = None
     if ("w" in modes) != ("w" in user.modes):  # +w: hear WALLOPS
         (ctx.chat.bus.join if "w" in modes else ctx.chat.bus.part)(user.uid, WALLOPS)
-    user.modes = "".join(sorted(modes))
+    now = "".join(sorted(modes))
+    if now != user.modes:
+        user.modes = now
+        ctx.chat.registry.changed(user)  # other nodes' WHO and WHOIS see it too
     if applied.strip("+-"):
         ctx.outbox.send(ctx.session, Message("MODE", (user.nick, applied), user.prefix))

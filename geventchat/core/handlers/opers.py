@@ -46,6 +46,7 @@ def oper(ctx: Context, msg: Message) -> None:
     session.oper = name
     if "o" not in user.modes:
         user.modes = "".join(sorted(user.modes + "o"))
+        ctx.chat.registry.changed(user)  # WHOIS 313 on every node
     ctx.reply(N.RPL_YOUREOPER, "You are now an IRC operator")
     ctx.outbox.send(session, Message("MODE", (user.nick, "+o"), user.prefix))
     ctx.chat.log_event("oper", session, f"as {name} from {session.host}")
