@@ -92,15 +92,22 @@ def start(state: ChatState, window: Window, now: float, news: bool = False) -> l
 
 
 def older(state: ChatState, window: Window, now: float) -> list[Reply]:
-    """PageUp reached the top of a channel's scrollback: ask for the lines before the oldest."""
+    """PageUp reached the top of a channel's scrollback, or of a private conversation's while logged in
+    (the server keeps those between accounts only): ask for the lines before the oldest."""
     backlog = window.backlog
-    if (not available(state) or not window.is_channel or not window.joined or backlog.exhausted
+    if (not available(state) or not _pages_back(state, window) or backlog.exhausted
             or backlog.older is not None or backlog.oldest is None or window.scrollback.full):
         return []
     size = _page(state, state.settings.history_lines)
     backlog.older = Fetch("BEFORE", now, size)
     state.changed = True
     return [_ask(state, window, "BEFORE", backlog.oldest.param(), size)]
+
+
+def _pages_back(state: ChatState, window: Window) -> bool:
+    if window.is_channel:
+        return window.joined
+    return window.kind is WindowKind.QUERY and state.account is not None
 
 
 def loading(window: Window) -> bool:

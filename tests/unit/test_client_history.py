@@ -371,3 +371,18 @@ def test_a_private_line_whose_echo_the_lost_link_took_is_confirmed_by_its_conver
     feed(state, *answer(said(8, who="alice", target="bob"), target="bob"), now=NOW + 60)
     assert not mine.pending and not mine.unconfirmed
     assert texts(state, "bob").count("line 8") == 1
+
+
+def test_pageup_in_a_private_window_asks_for_older_lines_only_when_logged_in() -> None:
+    """The server keeps private lines between accounts: PageUp in a conversation pages back once logged in,
+    and asks nothing of a server that keeps none for a client without an account."""
+    state, _ = logged_in(history_lines=2, history_dm_days=0)
+    feed(state, "@msgid=m9;time=" + format_time(NOW - 10) + " :bob!b@h PRIVMSG alice :live line")
+    window = state.windows.find("bob")
+    assert window is not None and window.kind is WindowKind.QUERY
+    assert history.older(state, window, NOW) == [("CHATHISTORY", "BEFORE", "bob", "msgid=m9", "2")]
+    feed(state, *answer(said(7, target="alice"), said(8, target="alice"), target="bob"))
+    assert [line.text for line in window.scrollback][:3] == ["line 7", "line 8", "live line"]
+    guest = with_caps(history_lines=2)
+    feed(guest, "@msgid=m9 :bob!b@h PRIVMSG alice :live line")
+    assert history.older(guest, guest.windows.find("bob"), NOW) == []
