@@ -175,7 +175,8 @@ def ask_targets(state: ChatState, now: float) -> list[Reply]:
     state.dm_asked = "asked"
     size = _page(state, state.settings.history_dm_max)
     state.history_asked.append(Asked("*", TARGETS, size))
-    return [("CHATHISTORY", TARGETS, Ref(None, span[0]).param(), Ref(None, span[1]).param(), str(size))]
+    # newest first: past the limit, the server keeps the conversations nearest the first timestamp
+    return [("CHATHISTORY", TARGETS, Ref(None, span[1]).param(), Ref(None, span[0]).param(), str(size))]
 
 
 def _targets_span(state: ChatState, now: float) -> tuple[float, float] | None:
@@ -205,7 +206,7 @@ def _targets_answered(state: ChatState, done: Batch, now: float) -> list[Reply]:
     talk.settle_lost(state, private=True, coming={casefold(name) for name in private})
     if asked is not None and len(names) >= asked.size:
         state.status(now, f"More private conversations had lines while you were away than the {asked.size} "
-                          "fetched (--history-dm-max)", state.windows.status)
+                          "most recent fetched (--history-dm-max)", state.windows.status)
     return replies
 
 

@@ -117,6 +117,17 @@ def conversation(account: str, other: str) -> str:
     return f"@{first}:{second}"
 
 
+def counted_from(found: list[tuple[str, float]], start: float, end: float,
+                 limit: int) -> list[tuple[str, float]]:
+    """TARGETS' answer: oldest first, and past `limit` the targets nearest `start` are the ones kept.
+
+    Counted from the first timestamp, as BETWEEN counts: `TARGETS <now> <a week ago> 50` is how a client
+    asks for the 50 conversations most lately active, `TARGETS <a week ago> <now> 50` for the earliest.
+    """
+    ordered = sorted(found, key=lambda pair: pair[1])
+    return ordered[:limit] if start <= end else ordered[-limit:]
+
+
 def sides(target: str) -> tuple[str, str] | None:
     """The two (folded) accounts of a conversation's target; None for a channel."""
     if not target.startswith("@"):
@@ -155,7 +166,8 @@ class HistoryStore(Protocol):
         """Lines between two references, both excluded, counted from `start` (either direction)."""
 
     def targets(self, targets: list[str], start: float, end: float, limit: int) -> list[tuple[str, float]]:
-        """Of these targets, those with messages between two times, with their latest message's time."""
+        """Of these targets, those with messages between two times, with their latest message's time,
+        oldest first; past `limit`, those nearest `start` (see `counted_from`)."""
 
     def conversations(self, account: str) -> list[str]:
         """The targets of the private conversations kept for this (folded) account, for TARGETS."""

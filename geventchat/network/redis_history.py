@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from redis.exceptions import RedisError
 
 from ..core.delivery import Delivery
-from ..core.history import MESSAGES, Entry, Ref, StoreError, sides
+from ..core.history import MESSAGES, Entry, Ref, StoreError, counted_from, sides
 from .backlog import Item
 from .keys import Keys
 from .link import RedisLink
@@ -177,7 +177,7 @@ class RedisHistory:
             pipe.zrevrangebyscore(self._lines(target, events=False), f"({high}", f"({low}", start=0, num=1,
                                   withscores=True)
         found = [(target, rows[0][1]) for target, rows in zip(targets, self._call(pipe.execute)) if rows]
-        return sorted(found, key=lambda pair: pair[1])[:limit]
+        return counted_from(found, start, end, limit)
 
     def conversations(self, account: str) -> list[str]:
         return sorted(item.decode() for item in self._call(lambda: self.redis.smembers(self._conversations(account))))

@@ -18,7 +18,7 @@ import sqlite3
 from pathlib import Path
 from typing import Callable, TypeVar
 
-from ..core.history import MESSAGES, Entry, Ref, StoreError, sides
+from ..core.history import MESSAGES, Entry, Ref, StoreError, counted_from, sides
 
 T = TypeVar("T")
 Run = Callable[[Callable[[], T]], T]
@@ -169,7 +169,7 @@ class SqliteHistory:
                 ).fetchone()[0]
                 if stored is not None:
                     latest[target] = max(latest.get(target, stored), stored)
-            return sorted(latest.items(), key=lambda pair: pair[1])[:limit]
+            return counted_from(list(latest.items()), start, end, limit)
 
         return self._run(work)
 

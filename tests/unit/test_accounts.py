@@ -544,3 +544,21 @@ def test_targets_lists_the_private_conversations_of_an_account_beside_its_channe
     guest = Peer(chat, "guest", now=NOW)
     guest.say("CAP REQ :draft/chathistory batch server-time")
     assert targets(guest) == [f":irc.test CHATHISTORY TARGETS #lobby timestamp={server_time(NOW + 1)}"]
+
+
+def test_targets_past_its_limit_keeps_those_nearest_the_first_timestamp(chat):
+    """TARGETS counts from its first timestamp, as BETWEEN does: newest-first bounds give the conversations
+    most lately active, oldest-first bounds the earliest; either way listed oldest first."""
+    alice = with_account(chat, "alice")
+    for n, nick in enumerate(("bob", "carol", "dave")):
+        peer = with_account(chat, nick)
+        peer.say(f"PRIVMSG alice :hello from {nick}", now=NOW + 1 + n)
+    alice.say("CAP REQ :draft/chathistory batch")
+
+    def listed(first: float, second: float) -> list[str]:
+        alice.new()
+        lines = alice.say(f"CHATHISTORY TARGETS timestamp={server_time(first)} timestamp={server_time(second)} 2")
+        return [line.split()[4] for line in lines[1:-1]]
+
+    assert listed(NOW + 100, NOW - 100) == ["carol", "dave"]
+    assert listed(NOW - 100, NOW + 100) == ["bob", "carol"]

@@ -193,7 +193,8 @@ def register(state: ChatState, *welcome: str, now: float = NOW) -> list[tuple[st
 
 
 def targets_asked(start: float, end: float, limit: int = 50) -> list[tuple[str, ...]]:
-    return [("CHATHISTORY", "TARGETS", f"timestamp={format_time(start)}", f"timestamp={format_time(end)}",
+    """The TARGETS request for a span, its end first: past the limit the most lately active are kept."""
+    return [("CHATHISTORY", "TARGETS", f"timestamp={format_time(end)}", f"timestamp={format_time(start)}",
              str(limit))]
 
 
@@ -349,7 +350,7 @@ def test_more_conversations_than_the_most_asked_for_is_said() -> None:
     assert sent[0][-1] == "2"
     assert len(feed(state, *targets("bob", "carol"))) == 2
     assert status_texts(state)[-1] == ("More private conversations had lines while you were away than the 2 "
-                                       "fetched (--history-dm-max)")
+                                       "most recent fetched (--history-dm-max)")
 
 
 def test_a_private_line_whose_echo_the_lost_link_took_is_confirmed_by_its_conversations_history() -> None:
