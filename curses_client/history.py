@@ -29,7 +29,7 @@ from . import talk
 from .backlog import Fetch, Ref, parse_time
 from .config import NICK_MAX
 from .handlers import Reply, handles, last, nick_of, strip_formatting
-from .state import Activity, ChatState, Kind, Line, Phase, Window, WindowKind
+from .state import Activity, ChatState, Kind, Line, Phase, Targets, Window, WindowKind
 
 HISTORY_BATCH = "chathistory"
 TARGETS_BATCH = "draft/chathistory-targets"
@@ -157,22 +157,22 @@ def _away_from(state: ChatState) -> None:
     """The link is gone: the next TARGETS starts at the last line seen on it, unless this connection's
     TARGETS went unanswered (then the next one still starts where this one did). An attempt that never
     registered saw no line and changes nothing."""
-    if state.dm_asked != "asked" and state.last_line_at is not None:
+    if state.dm_asked is not Targets.ASKED and state.last_line_at is not None:
         state.dm_from = state.last_line_at
-    state.dm_asked = ""
+    state.dm_asked = Targets.NOT_ASKED
     state.last_line_at = None
 
 
 def ask_targets(state: ChatState, now: float) -> list[Reply]:
     """Registered and logged in on a server that keeps history: ask, once a connection, which private
     conversations had lines while we were away."""
-    if (state.dm_asked or state.account is None or state.phase is not Phase.CONNECTED or not state.motd_done
+    if (state.dm_asked is not Targets.NOT_ASKED or state.account is None or state.phase is not Phase.CONNECTED or not state.motd_done
             or not available(state)):
         return []
     span = _targets_span(state, now)
     if span is None:
         return []
-    state.dm_asked = "asked"
+    state.dm_asked = Targets.ASKED
     size = _page(state, state.settings.history_dm_max)
     state.history_asked.append(Asked("*", TARGETS, size))
     # newest first: past the limit, the server keeps the conversations nearest the first timestamp
@@ -196,7 +196,7 @@ def _targets_answered(state: ChatState, done: Batch, now: float) -> list[Reply]:
     """Each private conversation named gets its window caught up, or opened and filled; channels are
     left to their JOIN."""
     asked = _take_asked(state, "*")
-    state.dm_asked = "answered"
+    state.dm_asked = Targets.ANSWERED
     replies: list[Reply] = []
     names = [name for name in map(_target_of, done.messages) if name]
     private = [name for name in names if not state.features.is_channel(name) and valid_nick(name, NICK_MAX)]

@@ -30,6 +30,14 @@ class Phase(str, Enum):
     DISCONNECTED = "disconnected"
 
 
+class Targets(Enum):
+    """Where this connection is with its CHATHISTORY TARGETS (private conversations while away)."""
+
+    NOT_ASKED = "not asked"
+    ASKED = "asked"
+    ANSWERED = "answered"
+
+
 @dataclass(frozen=True)
 class Settings:
     """The limits and choices from the command line that the protocol handlers need."""
@@ -92,7 +100,7 @@ class ChatState:
     history_asked: deque = field(default_factory=deque)       # CHATHISTORY requests out, in order
     last_line_at: float | None = None  # the server's time of the newest line we got while registered
     dm_from: float | None = None      # private conversations are caught up to here (None: look back)
-    dm_asked: str = ""                # this connection's CHATHISTORY TARGETS: "", "asked", "answered"
+    dm_asked: Targets = Targets.NOT_ASKED  # this connection's CHATHISTORY TARGETS
     echoes: deque = field(default_factory=deque)              # lines of ours awaiting their echo
     lost_echoes: list = field(default_factory=list)           # ... whose connection ended first
     changed: bool = True              # something to redraw

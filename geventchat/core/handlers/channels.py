@@ -425,9 +425,9 @@ def _user_mode(ctx: Context, target: str, change: str) -> None:
         ctx.session.oper = None
     if ("w" in modes) != ("w" in user.modes):  # +w: hear WALLOPS
         (ctx.chat.bus.join if "w" in modes else ctx.chat.bus.part)(user.uid, WALLOPS)
-    now = "".join(sorted(modes))
-    if now != user.modes:
-        user.modes = now
+    new_modes = "".join(sorted(modes))
+    if new_modes != user.modes:
+        user.modes = new_modes
         ctx.chat.registry.changed(user)  # other nodes' WHO and WHOIS see it too
     if applied.strip("+-"):
         ctx.outbox.send(ctx.session, Message("MODE", (user.nick, applied), user.prefix))
